@@ -1,0 +1,88 @@
+// Parallel: splits kernel work into contiguous chunks across threads.
+
+import Dispatch
+import Foundation
+
+/// Process-wide limits on how many threads NoisyOptim's kernels use.
+///
+/// Results never depend on this setting: every parallel kernel partitions its work the same way
+/// for any thread count (reductions combine fixed-size blocks in a fixed order, random fills are
+/// counter-based), so changing it only changes speed.
+public enum Parallelism {
+    private final class Storage: @unchecked Sendable {
+        let lock = NSLock()
+        var maximumThreadCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }
+    private static let storage = Storage()
+
+    /// The most threads a kernel may use at once; at least 1. Defaults to the number of active
+    /// processors. Set it to 1 to run every kernel on the calling thread.
+    public static var maximumThreadCount: Int {
+        get {
+            storage.lock.lock()
+            defer { storage.lock.unlock() }
+            return storage.maximumThreadCount
+        }
+        set {
+            precondition(newValue >= 1, "Parallelism.maximumThreadCount must be at least 1, got \(newValue)")
+            storage.lock.lock()
+            storage.maximumThreadCount = newValue
+            storage.lock.unlock()
+        }
+    }
+}
+
+@usableFromInline
+enum Parallel {
+    /// Splits `0..<count` into at most `Parallelism.maximumThreadCount` contiguous ranges of at least
+    /// `minimumChunk` items each and runs `body` on every range, in parallel when there is more than
+    /// one. `body` must only write to the part of its output that its range owns.
+    @inlinable
+    static func forEachChunk(count: Int, minimumChunk: Int, _ body: (Range<Int>) -> Void) {
+        guard count > 0 else { return }
+        let threads = min(Parallelism.maximumThreadCount, max(1, count / max(1, minimumChunk)))
+        if threads <= 1 {
+            body(0..<count)
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            let body = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: threads) { part in
+                let lower = count * part / threads
+                let upper = count * (part + 1) / threads
+                body.value(lower..<upper)
+            }
+        }
+    }
+
+    /// Runs `body(i)` for every `i` in `0..<tasks`, spread over the allowed threads.
+    /// Use when the tasks are already coarse (tiles of a matrix, blocks of a reduction).
+    @inlinable
+    static func forEachTask(_ tasks: Int, _ body: (Int) -> Void) {
+        guard tasks > 0 else { return }
+        let threads = min(Parallelism.maximumThreadCount, tasks)
+        if threads <= 1 {
+            for task in 0..<tasks { body(task) }
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            let body = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: threads) { part in
+                var task = part
+                while task < tasks {
+                    body.value(task)
+                    task += threads
+                }
+            }
+        }
+    }
+}
+
+/// Carries a kernel's closure (which captures raw pointers, so is not `Sendable`) across the
+/// worker threads. Safe because each worker writes only the disjoint part of the output it owns
+/// and `concurrentPerform` returns only after every worker has finished.
+@usableFromInline
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    @usableFromInline let value: Value
+    @inlinable init(_ value: Value) { self.value = value }
+}

@@ -1,0 +1,66 @@
+// Harness: timing and the printed table. Figures are ratios against a reference timed in the
+// same run, so a busy shared machine moves both sides together.
+
+import Foundation
+
+/// One printed row: a measured figure and, where there is one, its ratio to a reference.
+struct BenchRow {
+    var group: String
+    var name: String
+    var value: Double
+    var unit: String
+    var ratio: Double?
+    var ratioLabel: String
+}
+
+struct BenchTable {
+    private(set) var rows: [BenchRow] = []
+
+    mutating func add(_ group: String, _ name: String, value: Double, unit: String,
+                      ratio: Double? = nil, versus ratioLabel: String = "") {
+        let row = BenchRow(group: group, name: name, value: value, unit: unit, ratio: ratio, ratioLabel: ratioLabel)
+        rows.append(row)
+        print(BenchTable.format(row))
+        fflush(nil) // rows appear as they are measured, even through a pipe
+    }
+
+    static func format(_ row: BenchRow) -> String {
+        let value = String(format: "%10.2f ", row.value) + row.unit.padding(toLength: 10, withPad: " ", startingAt: 0)
+        let ratio = row.ratio.map { String(format: "%6.2f× %@", $0, row.ratioLabel) } ?? ""
+        return "| \(row.group.padding(toLength: 9, withPad: " ", startingAt: 0)) | \(row.name.padding(toLength: 44, withPad: " ", startingAt: 0)) | \(value) | \(ratio)"
+    }
+}
+
+/// Seconds per call of `body`: the median of `repeats` timings, each over enough calls to last at
+/// least `minimumSeconds` (so timer resolution does not matter).
+func secondsPerCall(repeats: Int = 5, minimumSeconds: Double = 0.05, _ body: () -> Void) -> Double {
+    body() // warm-up: page faults, caches, lazily created buffers
+    var calls = 1
+    let clock = ContinuousClock()
+    while true {
+        let elapsed = clock.measure { for _ in 0..<calls { body() } }
+        if seconds(elapsed) >= minimumSeconds / 4 || calls >= 1 << 20 { break }
+        calls *= 4
+    }
+    var samples: [Double] = []
+    for _ in 0..<repeats {
+        var total = 0.0
+        var n = 0
+        while total < minimumSeconds {
+            total += seconds(clock.measure { for _ in 0..<calls { body() } })
+            n += calls
+        }
+        samples.append(total / Double(n))
+    }
+    samples.sort()
+    return samples[samples.count / 2]
+}
+
+func seconds(_ duration: Duration) -> Double {
+    let (s, attoseconds) = duration.components
+    return Double(s) + Double(attoseconds) * 1e-18
+}
+
+/// Keeps the optimizer from deleting work whose result is otherwise unused.
+@inline(never)
+func blackHole<T>(_ value: T) { withExtendedLifetime(value) {} }

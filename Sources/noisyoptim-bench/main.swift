@@ -1,0 +1,20 @@
+// noisyoptim-bench: prints one table of speed figures, each with its ratio to a reference timed in
+// the same run. `noisyoptim-bench [group ...]` runs only the named groups.
+
+import Foundation
+import NoisyOptim
+
+let groups: [(name: String, run: (inout BenchTable) -> Void)] = [
+]
+
+let requested = Set(CommandLine.arguments.dropFirst())
+let unknown = requested.subtracting(groups.map(\.name))
+if !unknown.isEmpty {
+    print("unknown group(s): \(unknown.sorted().joined(separator: ", ")); groups: \(groups.map(\.name).joined(separator: ", "))")
+    exit(2)
+}
+print("noisyoptim-bench — \(ProcessInfo.processInfo.activeProcessorCount) cores, threads allowed: \(Parallelism.maximumThreadCount)")
+var table = BenchTable()
+for group in groups where requested.isEmpty || requested.contains(group.name) {
+    group.run(&table)
+}

@@ -1,0 +1,2 @@
+// noisyoptim-demo: trains on the bundled data (being built; see the issues).
+print("noisyoptim-demo")
