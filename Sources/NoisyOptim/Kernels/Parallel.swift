@@ -32,12 +32,10 @@ public enum Parallelism {
     }
 }
 
-@usableFromInline
 enum Parallel {
     /// Splits `0..<count` into at most `Parallelism.maximumThreadCount` contiguous ranges of at least
     /// `minimumChunk` items each and runs `body` on every range, in parallel when there is more than
     /// one. `body` must only write to the part of its output that its range owns.
-    @inlinable
     static func forEachChunk(count: Int, minimumChunk: Int, _ body: (Range<Int>) -> Void) {
         guard count > 0 else { return }
         let threads = min(Parallelism.maximumThreadCount, max(1, count / max(1, minimumChunk)))
@@ -57,7 +55,6 @@ enum Parallel {
 
     /// Runs `body(i)` for every `i` in `0..<tasks`, spread over the allowed threads.
     /// Use when the tasks are already coarse (tiles of a matrix, blocks of a reduction).
-    @inlinable
     static func forEachTask(_ tasks: Int, _ body: (Int) -> Void) {
         guard tasks > 0 else { return }
         let threads = min(Parallelism.maximumThreadCount, tasks)
@@ -81,8 +78,7 @@ enum Parallel {
 /// Carries a kernel's closure (which captures raw pointers, so is not `Sendable`) across the
 /// worker threads. Safe because each worker writes only the disjoint part of the output it owns
 /// and `concurrentPerform` returns only after every worker has finished.
-@usableFromInline
 struct UncheckedSendable<Value>: @unchecked Sendable {
-    @usableFromInline let value: Value
-    @inlinable init(_ value: Value) { self.value = value }
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }

@@ -1,0 +1,182 @@
+// Kernels+Elementwise: unary maps and binary zips over contiguous buffers, 16 lanes at a time.
+// A tail shorter than a vector goes through the same vector code on a padded copy, so every
+// element is computed by the same instructions wherever it sits.
+
+enum Kernels {
+    /// Below this many elements a kernel runs on the calling thread: splitting costs ~5–10 µs.
+    static let parallelThreshold = 1 << 17
+}
+
+/// A lane-wise function of one vector.
+protocol UnaryKernel { static func apply(_ x: Vector) -> Vector }
+
+/// A lane-wise function of two vectors.
+protocol BinaryKernel { static func apply(_ a: Vector, _ b: Vector) -> Vector }
+
+@inline(__always)
+func loadVector(_ pointer: UnsafePointer<Float>) -> Vector {
+    UnsafeRawPointer(pointer).loadUnaligned(as: Vector.self)
+}
+
+@inline(__always)
+func storeVector(_ vector: Vector, _ pointer: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(pointer).storeBytes(of: vector, as: Vector.self)
+}
+
+/// Loads the first `count` (< 16) scalars into a vector padded with `padding`.
+@inline(__always)
+func loadPartialVector(_ pointer: UnsafePointer<Float>, count: Int, padding: Float = 0) -> Vector {
+    var vector = Vector(repeating: padding)
+    for i in 0..<count { vector[i] = pointer[i] }
+    return vector
+}
+
+@inline(__always)
+func storePartialVector(_ vector: Vector, _ pointer: UnsafeMutablePointer<Float>, count: Int) {
+    for i in 0..<count { pointer[i] = vector[i] }
+}
+
+extension Kernels {
+    /// out[i] = K(x[i]) for i < count. `out` may equal `x`.
+    static func map<K: UnaryKernel>(_: K.Type, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int) {
+        Parallel.forEachChunk(count: count, minimumChunk: parallelThreshold) { range in
+            var i = range.lowerBound
+            let end = range.upperBound
+            while i + 16 <= end {
+                storeVector(K.apply(loadVector(x + i)), out + i)
+                i += 16
+            }
+            if i < end {
+                storePartialVector(K.apply(loadPartialVector(x + i, count: end - i)), out + i, count: end - i)
+            }
+        }
+    }
+
+    /// out[i] = K(a[i·aStride], b[i·bStride]) for i < count, where each stride is 1 (a vector) or
+    /// 0 (a scalar repeated). `out` may equal `a` or `b`.
+    static func zip<K: BinaryKernel>(
+        _: K.Type, _ a: UnsafePointer<Float>, aStride: Int, _ b: UnsafePointer<Float>, bStride: Int,
+        _ out: UnsafeMutablePointer<Float>, count: Int
+    ) {
+        Parallel.forEachChunk(count: count, minimumChunk: parallelThreshold) { range in
+            zipRange(K.self, a, aStride: aStride, b, bStride: bStride, out, range: range)
+        }
+    }
+
+    /// The single-threaded body of `zip`, also used by broadcasting loops that split work themselves.
+    static func zipRange<K: BinaryKernel>(
+        _: K.Type, _ a: UnsafePointer<Float>, aStride: Int, _ b: UnsafePointer<Float>, bStride: Int,
+        _ out: UnsafeMutablePointer<Float>, range: Range<Int>
+    ) {
+        var i = range.lowerBound
+        let end = range.upperBound
+        switch (aStride, bStride) {
+        case (1, 1):
+            while i + 16 <= end {
+                storeVector(K.apply(loadVector(a + i), loadVector(b + i)), out + i)
+                i += 16
+            }
+            if i < end {
+                let n = end - i
+                storePartialVector(K.apply(loadPartialVector(a + i, count: n), loadPartialVector(b + i, count: n)), out + i, count: n)
+            }
+        case (1, 0):
+            let s = Vector(repeating: b[0])
+            while i + 16 <= end {
+                storeVector(K.apply(loadVector(a + i), s), out + i)
+                i += 16
+            }
+            if i < end {
+                storePartialVector(K.apply(loadPartialVector(a + i, count: end - i), s), out + i, count: end - i)
+            }
+        case (0, 1):
+            let s = Vector(repeating: a[0])
+            while i + 16 <= end {
+                storeVector(K.apply(s, loadVector(b + i)), out + i)
+                i += 16
+            }
+            if i < end {
+                storePartialVector(K.apply(s, loadPartialVector(b + i, count: end - i)), out + i, count: end - i)
+            }
+        default:
+            let value = K.apply(Vector(repeating: a[0]), Vector(repeating: b[0]))[0]
+            (out + i).update(repeating: value, count: end - i)
+        }
+    }
+}
+
+// MARK: - The kernels
+
+enum AddKernel: BinaryKernel {
+    @inline(__always) static func apply(_ a: Vector, _ b: Vector) -> Vector { a + b }
+}
+enum SubtractKernel: BinaryKernel {
+    @inline(__always) static func apply(_ a: Vector, _ b: Vector) -> Vector { a - b }
+}
+enum MultiplyKernel: BinaryKernel {
+    @inline(__always) static func apply(_ a: Vector, _ b: Vector) -> Vector { a * b }
+}
+enum DivideKernel: BinaryKernel {
+    @inline(__always) static func apply(_ a: Vector, _ b: Vector) -> Vector { a / b }
+}
+enum MaximumKernel: BinaryKernel {
+    // NaN in either operand gives NaN, as in PyTorch's maximum.
+    @inline(__always) static func apply(_ a: Vector, _ b: Vector) -> Vector {
+        var m = a.replacing(with: b, where: b .> a)
+        m.replace(with: .nan, where: (a .!= a) .| (b .!= b))
+        return m
+    }
+}
+enum MinimumKernel: BinaryKernel {
+    @inline(__always) static func apply(_ a: Vector, _ b: Vector) -> Vector {
+        var m = a.replacing(with: b, where: b .< a)
+        m.replace(with: .nan, where: (a .!= a) .| (b .!= b))
+        return m
+    }
+}
+
+enum NegateKernel: UnaryKernel {
+    @inline(__always) static func apply(_ x: Vector) -> Vector { -x }
+}
+enum AbsKernel: UnaryKernel {
+    @inline(__always) static func apply(_ x: Vector) -> Vector {
+        Vector(bitPattern: x.bitPattern & 0x7FFF_FFFF)
+    }
+}
+enum SignKernel: UnaryKernel {
+    // sign(0) = 0 and sign(NaN) = NaN.
+    @inline(__always) static func apply(_ x: Vector) -> Vector {
+        var s = Vector(repeating: 0)
+        s.replace(with: 1, where: x .> 0)
+        s.replace(with: -1, where: x .< 0)
+        return s.replacing(with: x, where: x .!= x)
+    }
+}
+enum SquareKernel: UnaryKernel {
+    @inline(__always) static func apply(_ x: Vector) -> Vector { x * x }
+}
+enum SquareRootKernel: UnaryKernel {
+    @inline(__always) static func apply(_ x: Vector) -> Vector { x.squareRoot() }
+}
+enum ReLUKernel: UnaryKernel {
+    // max(x, 0) that keeps NaN, so a diverging model shows NaN instead of silent zeros.
+    @inline(__always) static func apply(_ x: Vector) -> Vector { x.replacing(with: 0, where: x .< 0) }
+}
+enum StepKernel: UnaryKernel {
+    // 1 where x > 0: the derivative of ReLU (0 at 0, the subgradient PyTorch uses).
+    @inline(__always) static func apply(_ x: Vector) -> Vector {
+        Vector(repeating: 0).replacing(with: 1, where: x .> 0)
+    }
+}
+enum ExpKernel: UnaryKernel {
+    @inline(__always) static func apply(_ x: Vector) -> Vector { SIMDMath.exp(x) }
+}
+enum LogKernel: UnaryKernel {
+    @inline(__always) static func apply(_ x: Vector) -> Vector { SIMDMath.log(x) }
+}
+enum TanhKernel: UnaryKernel {
+    @inline(__always) static func apply(_ x: Vector) -> Vector { SIMDMath.tanh(x) }
+}
+enum SigmoidKernel: UnaryKernel {
+    @inline(__always) static func apply(_ x: Vector) -> Vector { SIMDMath.sigmoid(x) }
+}

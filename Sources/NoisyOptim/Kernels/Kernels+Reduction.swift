@@ -1,0 +1,90 @@
+// Kernels+Reduction: sums, maxima and their positions over contiguous buffers.
+//
+// Sums are deterministic for a given input whatever the thread count: the input is cut into
+// fixed blocks, each block is summed by the same SIMD code, and the block sums are combined in
+// block order (in Double, which also keeps a 10M-element sum accurate).
+
+/// Elements per block of a parallel sum. Fixed, so the summation order never depends on threads.
+let reductionBlock = 1 << 14
+
+/// The identity map, for plain sums.
+enum IdentityKernel: UnaryKernel {
+    @inline(__always) static func apply(_ x: Vector) -> Vector { x }
+}
+
+extension Kernels {
+    /// Σ K(x[i]) over one stretch, with four independent vector accumulators so the adds pipeline.
+    static func blockSum<K: UnaryKernel>(_: K.Type, _ x: UnsafePointer<Float>, count: Int) -> Float {
+        var s0 = Vector(), s1 = Vector(), s2 = Vector(), s3 = Vector()
+        var i = 0
+        while i + 64 <= count {
+            s0 += K.apply(loadVector(x + i))
+            s1 += K.apply(loadVector(x + i + 16))
+            s2 += K.apply(loadVector(x + i + 32))
+            s3 += K.apply(loadVector(x + i + 48))
+            i += 64
+        }
+        while i + 16 <= count {
+            s0 += K.apply(loadVector(x + i))
+            i += 16
+        }
+        if i < count {
+            // Padding is 0 before K; every K used with sums maps 0 to 0.
+            s1 += K.apply(loadPartialVector(x + i, count: count - i))
+        }
+        return ((s0 + s1) + (s2 + s3)).sum()
+    }
+
+    /// Σ K(x[i]) for i < count, deterministic whatever the thread count.
+    static func sum<K: UnaryKernel>(_: K.Type, _ x: UnsafePointer<Float>, count: Int) -> Double {
+        if count <= reductionBlock { return Double(blockSum(K.self, x, count: count)) }
+        let blocks = (count + reductionBlock - 1) / reductionBlock
+        var partials = [Double](repeating: 0, count: blocks)
+        partials.withUnsafeMutableBufferPointer { partials in
+            let out = partials.baseAddress!
+            Parallel.forEachChunk(count: blocks, minimumChunk: max(1, parallelThreshold / reductionBlock)) { range in
+                for block in range {
+                    let start = block * reductionBlock
+                    out[block] = Double(blockSum(K.self, x + start, count: min(reductionBlock, count - start)))
+                }
+            }
+        }
+        return partials.reduce(0, +)
+    }
+
+    /// The largest element, NaN if any element is NaN, −∞ for an empty buffer.
+    static func maximum(_ x: UnsafePointer<Float>, count: Int) -> Float {
+        var best = Vector(repeating: -.infinity)
+        var sawNaN = SIMDMask<SIMD16<Int32>>(repeating: false)
+        var i = 0
+        while i + 16 <= count {
+            let v = loadVector(x + i)
+            sawNaN .|= v .!= v
+            best.replace(with: v, where: v .> best)
+            i += 16
+        }
+        if i < count {
+            let v = loadPartialVector(x + i, count: count - i, padding: -.infinity)
+            sawNaN .|= v .!= v
+            best.replace(with: v, where: v .> best)
+        }
+        return any(sawNaN) ? .nan : best.max()
+    }
+
+    /// The position of the first largest element (of the first NaN, if any); nil when empty.
+    static func argmax(_ x: UnsafePointer<Float>, count: Int) -> Int? {
+        guard count > 0 else { return nil }
+        let target = maximum(x, count: count)
+        if target.isNaN {
+            return (0..<count).first { x[$0].isNaN }
+        }
+        let t = Vector(repeating: target)
+        var i = 0
+        while i + 16 <= count {
+            if any(loadVector(x + i) .== t) { break }
+            i += 16
+        }
+        while x[i] != target { i += 1 }
+        return i
+    }
+}

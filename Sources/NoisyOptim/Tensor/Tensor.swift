@@ -1,0 +1,158 @@
+// Tensor: a dense Float32 array, row-major and contiguous, with copy-on-write value semantics.
+
+/// A dense, row-major, contiguous array of `Float` with copy-on-write value semantics.
+///
+/// A copy shares storage until either side writes, so passing tensors around is cheap and a copy
+/// never sees a later write to the original. Shapes are checked at every operation; a mismatch
+/// stops with a message naming both shapes.
+///
+/// ```swift
+/// var x = Tensor(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6])
+/// let y = x * 2 + Tensor([10, 20, 30])   // the row vector broadcasts over both rows
+/// x[1, 2] = 0                            // y is unaffected
+/// ```
+public struct Tensor: Sendable {
+    /// The size of each dimension; `[]` for a scalar.
+    public private(set) var shape: [Int]
+    var storage: TensorStorage
+
+    /// Creates a tensor of `shape` whose scalars are uninitialized; kernels fill it.
+    init(uninitializedShape shape: [Int]) {
+        self.shape = shape
+        self.storage = TensorStorage(count: Tensor.elementCount(of: shape))
+    }
+
+    init(shape: [Int], storage: TensorStorage) {
+        self.shape = shape
+        self.storage = storage
+    }
+
+    /// The number of scalars: the product of `shape` (1 for a scalar tensor).
+    public var count: Int { storage.count }
+
+    /// The number of dimensions.
+    public var rank: Int { shape.count }
+
+    /// The scalars in row-major order.
+    public var scalars: [Float] {
+        withUnsafeBufferPointer { Array($0) }
+    }
+
+    /// The only scalar of a one-element tensor.
+    public var scalar: Float {
+        precondition(count == 1, "scalar needs a one-element tensor, shape is \(shape)")
+        return storage.pointer[0]
+    }
+
+    /// Calls `body` with the scalars in row-major order.
+    public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+        try withExtendedLifetime(storage) {
+            try body(UnsafeBufferPointer(start: storage.pointer, count: storage.count))
+        }
+    }
+
+    /// Calls `body` with mutable access to the scalars, copying them first if the storage is shared.
+    public mutating func withUnsafeMutableBufferPointer<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
+        makeUnique()
+        return try withExtendedLifetime(storage) {
+            try body(UnsafeMutableBufferPointer(start: storage.pointer, count: storage.count))
+        }
+    }
+
+    mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&storage) { copyStorage() }
+    }
+
+    @inline(never)
+    mutating func copyStorage() {
+        let copy = TensorStorage(count: storage.count)
+        copy.pointer.update(from: storage.pointer, count: storage.count)
+        storage = copy
+    }
+
+    /// The scalar at `indices`, one index per dimension.
+    public subscript(indices: Int...) -> Float {
+        get { storage.pointer[offset(of: indices)] }
+        set {
+            let i = offset(of: indices)
+            makeUnique()
+            storage.pointer[i] = newValue
+        }
+    }
+
+    func offset(of indices: [Int]) -> Int {
+        precondition(indices.count == shape.count, "\(indices.count) indices for a tensor of shape \(shape)")
+        var offset = 0
+        for (index, size) in zip(indices, shape) {
+            precondition(index >= 0 && index < size, "index \(indices) out of range for shape \(shape)")
+            offset = offset * size + index
+        }
+        return offset
+    }
+
+    /// The product of `shape`, after checking that no size is negative.
+    static func elementCount(of shape: [Int]) -> Int {
+        var count = 1
+        for size in shape {
+            precondition(size >= 0, "tensor sizes must be non-negative, got shape \(shape)")
+            count *= size
+        }
+        return count
+    }
+}
+
+/// The heap buffer behind a `Tensor`: 64-byte aligned so SIMD loads never straddle a cache line
+/// at the start of a row.
+final class TensorStorage: @unchecked Sendable {
+    let count: Int
+    let pointer: UnsafeMutablePointer<Float>
+
+    init(count: Int) {
+        self.count = count
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
+        pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+    }
+
+    deinit { pointer.deallocate() }
+}
+
+extension Tensor: Equatable {
+    /// Equal shapes and equal scalars (so a tensor containing NaN is not equal to itself).
+    public static func == (lhs: Tensor, rhs: Tensor) -> Bool {
+        guard lhs.shape == rhs.shape else { return false }
+        if lhs.storage === rhs.storage { return !lhs.scalars.contains { $0.isNaN } }
+        return lhs.withUnsafeBufferPointer { a in rhs.withUnsafeBufferPointer { b in a.elementsEqual(b) } }
+    }
+}
+
+extension Tensor: CustomStringConvertible {
+    /// The shape and, for small tensors, the scalars.
+    public var description: String {
+        let shown = scalars.prefix(64).map { "\($0)" }.joined(separator: ", ")
+        return "Tensor(shape: \(shape), scalars: [\(shown)\(count > 64 ? ", …" : "")])"
+    }
+}
+
+extension Tensor: Codable {
+    private enum CodingKeys: String, CodingKey { case shape, scalars }
+
+    /// Decodes a tensor, checking that the scalar count matches the shape.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let shape = try container.decode([Int].self, forKey: .shape)
+        let scalars = try container.decode([Float].self, forKey: .scalars)
+        guard shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, *) == scalars.count else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .scalars, in: container,
+                debugDescription: "\(scalars.count) scalars do not fill shape \(shape)")
+        }
+        self.init(shape: shape, scalars: scalars)
+    }
+
+    /// Encodes the shape and the scalars exactly (Float round-trips through JSON without loss).
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(shape, forKey: .shape)
+        try container.encode(scalars, forKey: .scalars)
+    }
+}
