@@ -1,0 +1,82 @@
+// ParameterLayout: a model's parameters as named segments of one flat Float32 vector.
+//
+// One flat vector makes an optimizer step a single fused pass, lets one noise fill cover every
+// parameter, and makes a checkpoint just the vector plus optimizer state. Layer-wise schemes
+// (per-segment weight decay, one-layer-at-a-time perturbation) read the segment table.
+
+/// What a segment holds, for options that treat kinds of parameters differently
+/// (by convention no weight decay on biases).
+public enum ParameterRole: String, Codable, Sendable, Hashable {
+    /// A weight matrix or kernel.
+    case weight
+    /// An additive bias.
+    case bias
+    /// Anything else (scales, embeddings, the unknowns of a quadratic).
+    case other
+}
+
+/// A named, shaped stretch of a flat parameter vector.
+public struct ParameterSegment: Codable, Sendable, Hashable {
+    /// A name unique within its layout, such as `"dense1.weight"`.
+    public let name: String
+    /// The shape the scalars take when viewed as a tensor.
+    public let shape: [Int]
+    /// Where the segment starts in the flat vector.
+    public let offset: Int
+    /// What the segment holds.
+    public let role: ParameterRole
+
+    /// The number of scalars: the product of `shape`.
+    public var count: Int { shape.reduce(1, *) }
+    /// The positions of the segment's scalars in the flat vector.
+    public var range: Range<Int> { offset..<(offset + count) }
+}
+
+/// The table of segments that cut a flat parameter vector into named tensors.
+public struct ParameterLayout: Codable, Sendable, Hashable {
+    /// The segments in the order they were added; they tile `0..<count` without gaps.
+    public private(set) var segments: [ParameterSegment] = []
+    /// The total number of scalars.
+    public private(set) var count = 0
+
+    /// An empty layout.
+    public init() {}
+
+    /// Appends a segment of `shape` after the existing ones and returns it.
+    /// Stops if the name is already used or a size is negative.
+    @discardableResult
+    public mutating func append(_ name: String, shape: [Int], role: ParameterRole = .other) -> ParameterSegment {
+        precondition(shape.allSatisfy { $0 >= 0 }, "parameter \(name) has a negative size in shape \(shape)")
+        precondition(segment(named: name) == nil, "a parameter named \(name) already exists")
+        let segment = ParameterSegment(name: name, shape: shape, offset: count, role: role)
+        segments.append(segment)
+        count += segment.count
+        return segment
+    }
+
+    /// The segment called `name`, if any.
+    public func segment(named name: String) -> ParameterSegment? {
+        segments.first { $0.name == name }
+    }
+}
+
+extension Tensor {
+    /// The scalars of `segment` in this flat vector, shaped as the segment says (a copy).
+    public func slice(_ segment: ParameterSegment) -> Tensor {
+        precondition(rank == 1 && segment.range.upperBound <= count,
+                     "segment \(segment.name) (\(segment.range)) does not fit a flat vector of shape \(shape)")
+        let result = Tensor(uninitializedShape: segment.shape)
+        withUnsafeBufferPointer { result.storage.pointer.update(from: $0.baseAddress! + segment.offset, count: segment.count) }
+        return result
+    }
+
+    /// Writes `value` into the part of this flat vector that `segment` covers.
+    public mutating func setSlice(_ segment: ParameterSegment, to value: Tensor) {
+        precondition(rank == 1 && segment.range.upperBound <= count,
+                     "segment \(segment.name) (\(segment.range)) does not fit a flat vector of shape \(shape)")
+        precondition(value.shape == segment.shape, "segment \(segment.name) has shape \(segment.shape), value has shape \(value.shape)")
+        withUnsafeMutableBufferPointer { out in
+            value.withUnsafeBufferPointer { (out.baseAddress! + segment.offset).update(from: $0.baseAddress!, count: segment.count) }
+        }
+    }
+}
