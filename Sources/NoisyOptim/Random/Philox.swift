@@ -158,7 +158,7 @@ public struct Philox4x32: RandomNumberGenerator, Codable, Sendable, Hashable {
     }
 
     /// c + n modulo 2¹²⁸, the counter being four 32-bit words, least significant first.
-    @inlinable
+    @inlinable @inline(__always)
     static func counter(_ c: SIMD4<UInt32>, plus n: UInt64) -> SIMD4<UInt32> {
         let low = (UInt64(c[0]) | UInt64(c[1]) << 32).addingReportingOverflow(n)
         var high = UInt64(c[2]) | UInt64(c[3]) << 32
