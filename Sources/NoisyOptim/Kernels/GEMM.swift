@@ -1,0 +1,282 @@
+// GEMM: packed, cache-blocked single-precision matrix multiply (GotoBLAS/BLIS structure).
+
+/// C ← α·op(A)·op(B) + β·C for row-major matrices, where op(X) is X or Xᵀ.
+///
+/// Shapes: op(A) is m×k, op(B) is k×n, C is m×n. Storage, all row-major:
+/// - A is m×k with `lda ≥ k` when `transposeA` is false, else k×m with `lda ≥ m`;
+/// - B is k×n with `ldb ≥ n` when `transposeB` is false, else n×k with `ldb ≥ k`;
+/// - C is m×n with `ldc ≥ n`.
+///
+/// Any of m, n, k may be 0 (a leading dimension of a zero-width matrix may then be anything ≥ 1).
+/// When k == 0 or α == 0 the result is β·C and A, B are not read, as in BLAS. When β == 0, C is
+/// only written, never read, so whatever it held (NaN included) does not reach the result.
+///
+/// Each element of C is summed in the same order whatever `Parallelism.maximumThreadCount` is
+/// (threads split m or n, never k), so results are bitwise identical for every thread count.
+package func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+                  alpha: Float, a: UnsafePointer<Float>, lda: Int,
+                  b: UnsafePointer<Float>, ldb: Int,
+                  beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+         alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
+         blocking: .standard)
+}
+
+/// Which micro-kernel this build compiled (default mul + add, or fused), for benchmark tables.
+package var gemmMicroKernelDescription: String { MicroKernel.name }
+
+/// Cache-blocking and threading parameters of `gemm`. Internal so tests can shrink them and make
+/// small products cross block boundaries and take the threaded path.
+struct GEMMBlocking {
+    /// Rows of op(A) packed at once (rounded up to the micro-kernel's rows): the packed block,
+    /// mc×kc floats, should sit in the L2 cache.
+    var mc: Int
+    /// Depth of one packed block: a kc-long sliver of A and of B should fit in L1 together.
+    var kc: Int
+    /// Columns of op(B) packed at once (rounded up to the micro-kernel's columns): kc×nc floats
+    /// should fit in the last-level cache.
+    var nc: Int
+    /// Products with fewer multiply-adds (m·n·k) per extra thread stay on fewer threads: waking a
+    /// worker costs microseconds.
+    var multiplyAddsPerThread: Int
+
+    /// Tuned on a Zen 4 core (32 KiB L1d, 1 MiB L2) and sound for any core with ≥ 256 KiB L2.
+    static let standard = GEMMBlocking(mc: 240, kc: 256, nc: 4080, multiplyAddsPerThread: 1 << 20)
+}
+
+/// The implementation behind `gemm`, with explicit blocking parameters.
+func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+          alpha: Float, a: UnsafePointer<Float>, lda: Int,
+          b: UnsafePointer<Float>, ldb: Int,
+          beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+          blocking: GEMMBlocking) {
+    precondition(m >= 0 && n >= 0 && k >= 0, "gemm: sizes must be non-negative, got m = \(m), n = \(n), k = \(k)")
+    let aColumns = transposeA ? m : k
+    let bColumns = transposeB ? k : n
+    precondition(lda >= max(1, aColumns),
+                 "gemm: lda = \(lda) is less than the \(aColumns) columns of A (\(transposeA ? "k×m, transposed" : "m×k"))")
+    precondition(ldb >= max(1, bColumns),
+                 "gemm: ldb = \(ldb) is less than the \(bColumns) columns of B (\(transposeB ? "n×k, transposed" : "k×n"))")
+    precondition(ldc >= max(1, n), "gemm: ldc = \(ldc) is less than the \(n) columns of C")
+    precondition(blocking.mc > 0 && blocking.kc > 0 && blocking.nc > 0, "gemm: block sizes must be positive")
+
+    if m == 0 || n == 0 { return }
+    if k == 0 || alpha == 0 {
+        scale(c, rows: m, columns: n, ldc: ldc, by: beta)
+        return
+    }
+
+    let operands = GEMMOperands(transposeA: transposeA, transposeB: transposeB, k: k, alpha: alpha,
+                                a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    // Split the longer side of C, so the operand every thread packs again is the smaller one
+    // (splitting n repacks A, m·k floats; splitting m repacks B, k·n floats).
+    let splitColumns = n >= m
+    let tile = splitColumns ? MicroKernel.columns : MicroKernel.rows
+    let tiles = ((splitColumns ? n : m) + tile - 1) / tile
+    let work = m * n * k
+    let threads = min(Parallelism.maximumThreadCount, tiles, max(1, work / blocking.multiplyAddsPerThread))
+    if threads <= 1 {
+        multiplyRegion(operands, rows: 0..<m, columns: 0..<n, blocking: blocking)
+        return
+    }
+    Parallel.forEachTask(threads) { part in
+        let lower = min(tiles * part / threads * tile, splitColumns ? n : m)
+        let upper = min(tiles * (part + 1) / threads * tile, splitColumns ? n : m)
+        if splitColumns {
+            multiplyRegion(operands, rows: 0..<m, columns: lower..<upper, blocking: blocking)
+        } else {
+            multiplyRegion(operands, rows: lower..<upper, columns: 0..<n, blocking: blocking)
+        }
+    }
+}
+
+/// The arguments of one product, bundled so the per-thread code takes one value.
+private struct GEMMOperands {
+    var transposeA: Bool, transposeB: Bool
+    var k: Int
+    var alpha: Float
+    var a: UnsafePointer<Float>, lda: Int
+    var b: UnsafePointer<Float>, ldb: Int
+    var beta: Float
+    var c: UnsafeMutablePointer<Float>, ldc: Int
+}
+
+/// C ← β·C (C ← 0 when β == 0, without reading C).
+private func scale(_ c: UnsafeMutablePointer<Float>, rows: Int, columns: Int, ldc: Int, by beta: Float) {
+    if beta == 1 { return }
+    for i in 0..<rows {
+        let row = c + i * ldc
+        if beta == 0 {
+            row.update(repeating: 0, count: columns)
+        } else {
+            for j in 0..<columns { row[j] *= beta }
+        }
+    }
+}
+
+/// Computes the block C[rows, columns] with the GotoBLAS loop nest, using one packing buffer.
+///
+/// Loop order (outer to inner): nc-wide panels of B, kc-deep slices of k (pack B̃, kc×nc), mc-tall
+/// blocks of A (pack Ã, mc×kc), then the macro-kernel over register tiles. Only the kc loop
+/// touches an element's summation order, and it runs the same for any region.
+private func multiplyRegion(_ op: GEMMOperands, rows: Range<Int>, columns: Range<Int>, blocking: GEMMBlocking) {
+    let mr = MicroKernel.rows, nr = MicroKernel.columns
+    let mc = roundUp(min(blocking.mc, rows.count), to: mr)
+    let nc = roundUp(min(blocking.nc, columns.count), to: nr)
+    let kc = min(blocking.kc, op.k)
+    // One allocation per call and thread: packed A, packed B, and a scratch tile for edges.
+    // 64-byte alignment keeps every sliver on cache-line boundaries (sliver sizes are multiples
+    // of 16 bytes).
+    let floats = mc * kc + kc * nc + mr * nr
+    let raw = UnsafeMutableRawPointer.allocate(byteCount: floats * MemoryLayout<Float>.stride, alignment: 64)
+    defer { raw.deallocate() }
+    let packedA = raw.bindMemory(to: Float.self, capacity: floats)
+    let packedB = packedA + mc * kc
+    let scratch = packedB + kc * nc
+
+    var jc = columns.lowerBound
+    while jc < columns.upperBound {
+        let ncBlock = min(nc, columns.upperBound - jc)
+        var pc = 0
+        while pc < op.k {
+            let kcBlock = min(kc, op.k - pc)
+            packB(op, depth: pc..<(pc + kcBlock), columns: jc..<(jc + ncBlock), into: packedB)
+            // Later slices of k add to what the first one stored.
+            let beta: Float = pc == 0 ? op.beta : 1
+            var ic = rows.lowerBound
+            while ic < rows.upperBound {
+                let mcBlock = min(mc, rows.upperBound - ic)
+                packA(op, rows: ic..<(ic + mcBlock), depth: pc..<(pc + kcBlock), into: packedA)
+                macroKernel(rows: mcBlock, columns: ncBlock, depth: kcBlock,
+                            packedA: packedA, packedB: packedB,
+                            c: op.c + ic * op.ldc + jc, ldc: op.ldc,
+                            alpha: op.alpha, beta: beta, scratch: scratch)
+                ic += mcBlock
+            }
+            pc += kcBlock
+        }
+        jc += ncBlock
+    }
+}
+
+@inline(__always)
+private func roundUp(_ value: Int, to multiple: Int) -> Int {
+    (value + multiple - 1) / multiple * multiple
+}
+
+/// Runs the micro-kernel over every register tile of a packed block. Full tiles write C directly;
+/// edge tiles go through a scratch tile and are merged with the same two roundings.
+@inline(__always)
+private func macroKernel(rows: Int, columns: Int, depth: Int,
+                         packedA: UnsafePointer<Float>, packedB: UnsafePointer<Float>,
+                         c: UnsafeMutablePointer<Float>, ldc: Int,
+                         alpha: Float, beta: Float, scratch: UnsafeMutablePointer<Float>) {
+    let mr = MicroKernel.rows, nr = MicroKernel.columns
+    var jr = 0
+    while jr < columns {
+        let width = min(nr, columns - jr)
+        let b = packedB + jr * depth
+        var ir = 0
+        while ir < rows {
+            let height = min(mr, rows - ir)
+            let a = packedA + ir * depth
+            let tile = c + ir * ldc + jr
+            if width == nr && height == mr {
+                MicroKernel.run(kc: depth, a: a, b: b, c: tile, ldc: ldc, alpha: alpha, beta: beta)
+            } else {
+                MicroKernel.run(kc: depth, a: a, b: b, c: scratch, ldc: nr, alpha: 1, beta: 0)
+                for i in 0..<height {
+                    let source = scratch + i * nr, target = tile + i * ldc
+                    if beta == 0 {
+                        for j in 0..<width { target[j] = alpha * source[j] }
+                    } else {
+                        for j in 0..<width { target[j] = alpha * source[j] + beta * target[j] }
+                    }
+                }
+            }
+            ir += mr
+        }
+        jr += nr
+    }
+}
+
+// MARK: - Packing
+
+/// Packs op(A)[rows, depth] as slivers of `MicroKernel.rows` rows: sliver s holds, for each p,
+/// the column op(A)[s·mr ..< s·mr + mr, p] contiguously; rows past the end are zero, so edge tiles
+/// run the full kernel. The transpose is absorbed here: only the read pattern changes.
+private func packA(_ op: GEMMOperands, rows: Range<Int>, depth: Range<Int>, into packed: UnsafeMutablePointer<Float>) {
+    let mr = MicroKernel.rows
+    let kc = depth.count
+    var destination = packed
+    var i0 = rows.lowerBound
+    while i0 < rows.upperBound {
+        let height = min(mr, rows.upperBound - i0)
+        if op.transposeA {
+            // op(A)[i, p] = A[p, i]: each column of the sliver is contiguous in A.
+            var source = op.a + depth.lowerBound * op.lda + i0
+            for _ in 0..<kc {
+                for i in 0..<height { destination[i] = source[i] }
+                for i in height..<mr { destination[i] = 0 }
+                destination += mr
+                source += op.lda
+            }
+        } else {
+            // op(A)[i, p] = A[i, p]: read each row contiguously, write with stride mr.
+            for i in 0..<height {
+                let source = op.a + (i0 + i) * op.lda + depth.lowerBound
+                for p in 0..<kc { destination[p * mr + i] = source[p] }
+            }
+            if height < mr {
+                for p in 0..<kc {
+                    for i in height..<mr { destination[p * mr + i] = 0 }
+                }
+            }
+            destination += kc * mr
+        }
+        i0 += mr
+    }
+}
+
+/// Packs op(B)[depth, columns] as slivers of `MicroKernel.columns` columns: sliver s holds, for
+/// each p, the row op(B)[p, s·nr ..< s·nr + nr] contiguously, zero-padded past the last column.
+private func packB(_ op: GEMMOperands, depth: Range<Int>, columns: Range<Int>, into packed: UnsafeMutablePointer<Float>) {
+    let nr = MicroKernel.columns
+    let kc = depth.count
+    var destination = packed
+    var j0 = columns.lowerBound
+    while j0 < columns.upperBound {
+        let width = min(nr, columns.upperBound - j0)
+        if op.transposeB {
+            // op(B)[p, j] = B[j, p]: read each row of B contiguously, write with stride nr.
+            for j in 0..<width {
+                let source = op.b + (j0 + j) * op.ldb + depth.lowerBound
+                for p in 0..<kc { destination[p * nr + j] = source[p] }
+            }
+            if width < nr {
+                for p in 0..<kc {
+                    for j in width..<nr { destination[p * nr + j] = 0 }
+                }
+            }
+            destination += kc * nr
+        } else {
+            // op(B)[p, j] = B[p, j]: each row of the sliver is contiguous in B.
+            var source = op.b + depth.lowerBound * op.ldb + j0
+            if width == nr {
+                for _ in 0..<kc {
+                    destination.update(from: source, count: nr)
+                    destination += nr
+                    source += op.ldb
+                }
+            } else {
+                for _ in 0..<kc {
+                    for j in 0..<width { destination[j] = source[j] }
+                    for j in width..<nr { destination[j] = 0 }
+                    destination += nr
+                    source += op.ldb
+                }
+            }
+        }
+        j0 += nr
+    }
+}
