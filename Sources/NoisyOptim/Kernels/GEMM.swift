@@ -39,6 +39,10 @@ struct GEMMBlocking {
     /// Products with fewer multiply-adds (m·n·k) per extra thread stay on fewer threads: waking a
     /// worker costs microseconds.
     var multiplyAddsPerThread: Int
+    /// Products with at most this many multiply-adds and k ≤ kc skip packing (except ragged edges)
+    /// and run the micro-kernel on A and B in place. With k ≤ kc both paths sum every element in
+    /// the same order, so the choice never changes a bit of the result.
+    var directMultiplyAdds: Int = 1 << 19
 
     /// Tuned on a Zen 4 core (32 KiB L1d, 1 MiB L2) and sound for any core with ≥ 256 KiB L2.
     static let standard = GEMMBlocking(mc: 240, kc: 256, nc: 4080, multiplyAddsPerThread: 1 << 20)
@@ -68,12 +72,16 @@ func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
 
     let operands = GEMMOperands(transposeA: transposeA, transposeB: transposeB, k: k, alpha: alpha,
                                 a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    let work = m * n * k
+    if work <= blocking.directMultiplyAdds && k <= blocking.kc {
+        multiplyDirect(operands, m: m, n: n)
+        return
+    }
     // Split the longer side of C, so the operand every thread packs again is the smaller one
     // (splitting n repacks A, m·k floats; splitting m repacks B, k·n floats).
     let splitColumns = n >= m
     let tile = splitColumns ? MicroKernel.columns : MicroKernel.rows
     let tiles = ((splitColumns ? n : m) + tile - 1) / tile
-    let work = m * n * k
     let threads = min(Parallelism.maximumThreadCount, tiles, max(1, work / blocking.multiplyAddsPerThread))
     if threads <= 1 {
         multiplyRegion(operands, rows: 0..<m, columns: 0..<n, blocking: blocking)
@@ -182,21 +190,92 @@ private func macroKernel(rows: Int, columns: Int, depth: Int,
             let a = packedA + ir * depth
             let tile = c + ir * ldc + jr
             if width == nr && height == mr {
-                MicroKernel.run(kc: depth, a: a, b: b, c: tile, ldc: ldc, alpha: alpha, beta: beta)
+                MicroKernel.run(kc: depth, a: a, aRowStride: 1, aStep: mr, b: b, bStep: nr,
+                                c: tile, ldc: ldc, alpha: alpha, beta: beta)
             } else {
-                MicroKernel.run(kc: depth, a: a, b: b, c: scratch, ldc: nr, alpha: 1, beta: 0)
-                for i in 0..<height {
-                    let source = scratch + i * nr, target = tile + i * ldc
-                    if beta == 0 {
-                        for j in 0..<width { target[j] = alpha * source[j] }
-                    } else {
-                        for j in 0..<width { target[j] = alpha * source[j] + beta * target[j] }
-                    }
-                }
+                MicroKernel.run(kc: depth, a: a, aRowStride: 1, aStep: mr, b: b, bStep: nr,
+                                c: scratch, ldc: nr, alpha: 1, beta: 0)
+                merge(scratch, into: tile, ldc: ldc, height: height, width: width, alpha: alpha, beta: beta)
             }
             ir += mr
         }
         jr += nr
+    }
+}
+
+/// The small-product path: one thread, no blocking (k ≤ kc), and A and B read in place where the
+/// kernel can (B needs contiguous rows, so Bᵀ is packed whole); only the ragged last row sliver of
+/// A and column sliver of B are packed, zero-padded, so the kernel never reads past the matrices.
+private func multiplyDirect(_ op: GEMMOperands, m: Int, n: Int) {
+    let mr = MicroKernel.rows, nr = MicroKernel.columns
+    let k = op.k
+    let fullRows = m / mr * mr, fullColumns = n / nr * nr
+    let bFloats = op.transposeB ? k * roundUp(n, to: nr) : (n > fullColumns ? k * nr : 0)
+    let aFloats = m > fullRows ? k * mr : 0
+    let floats = bFloats + aFloats + mr * nr
+    let raw = UnsafeMutableRawPointer.allocate(byteCount: floats * MemoryLayout<Float>.stride, alignment: 64)
+    defer { raw.deallocate() }
+    let packedB = raw.bindMemory(to: Float.self, capacity: floats)
+    let edgeA = packedB + bFloats
+    let scratch = edgeA + aFloats
+    if op.transposeB {
+        packB(op, depth: 0..<k, columns: 0..<n, into: packedB)
+    } else if n > fullColumns {
+        packB(op, depth: 0..<k, columns: fullColumns..<n, into: packedB)
+    }
+    if m > fullRows { packA(op, rows: fullRows..<m, depth: 0..<k, into: edgeA) }
+    // op(A)[i, p] is A[i, p] or, transposed, A[p, i].
+    let aRowStride = op.transposeA ? 1 : op.lda, aStep = op.transposeA ? op.lda : 1
+
+    var jr = 0
+    while jr < n {
+        let width = min(nr, n - jr)
+        let b: UnsafePointer<Float>, bStep: Int
+        if op.transposeB {
+            b = UnsafePointer(packedB + jr * k); bStep = nr
+        } else if jr < fullColumns {
+            b = op.b + jr; bStep = op.ldb
+        } else {
+            b = UnsafePointer(packedB); bStep = nr
+        }
+        var ir = 0
+        while ir < m {
+            let height = min(mr, m - ir)
+            let tile = op.c + ir * op.ldc + jr
+            if height == mr {
+                let a = op.a + ir * aRowStride
+                if width == nr {
+                    MicroKernel.run(kc: k, a: a, aRowStride: aRowStride, aStep: aStep, b: b, bStep: bStep,
+                                    c: tile, ldc: op.ldc, alpha: op.alpha, beta: op.beta)
+                } else {
+                    MicroKernel.run(kc: k, a: a, aRowStride: aRowStride, aStep: aStep, b: b, bStep: bStep,
+                                    c: scratch, ldc: nr, alpha: 1, beta: 0)
+                    merge(scratch, into: tile, ldc: op.ldc, height: height, width: width, alpha: op.alpha, beta: op.beta)
+                }
+            } else {
+                MicroKernel.run(kc: k, a: edgeA, aRowStride: 1, aStep: mr, b: b, bStep: bStep,
+                                c: scratch, ldc: nr, alpha: 1, beta: 0)
+                merge(scratch, into: tile, ldc: op.ldc, height: height, width: width, alpha: op.alpha, beta: op.beta)
+            }
+            ir += mr
+        }
+        jr += nr
+    }
+}
+
+/// Writes the valid `height`×`width` corner of a scratch tile (row stride `MicroKernel.columns`)
+/// into C with the micro-kernel's two roundings: `c ← α·t`, or `c ← α·t + β·c`.
+@inline(__always)
+private func merge(_ scratch: UnsafePointer<Float>, into tile: UnsafeMutablePointer<Float>, ldc: Int,
+                   height: Int, width: Int, alpha: Float, beta: Float) {
+    let nr = MicroKernel.columns
+    for i in 0..<height {
+        let source = scratch + i * nr, target = tile + i * ldc
+        if beta == 0 {
+            for j in 0..<width { target[j] = alpha * source[j] }
+        } else {
+            for j in 0..<width { target[j] = alpha * source[j] + beta * target[j] }
+        }
     }
 }
 
@@ -264,7 +343,8 @@ private func packB(_ op: GEMMOperands, depth: Range<Int>, columns: Range<Int>, i
             var source = op.b + depth.lowerBound * op.ldb + j0
             if width == nr {
                 for _ in 0..<kc {
-                    destination.update(from: source, count: nr)
+                    // A fixed-count loop the compiler turns into vector moves (not a memmove call).
+                    for j in 0..<nr { destination[j] = source[j] }
                     destination += nr
                     source += op.ldb
                 }
