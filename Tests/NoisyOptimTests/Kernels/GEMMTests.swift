@@ -57,13 +57,10 @@ private func inputs(_ t: Case, seed: UInt64, fill: Float? = nil) -> (a: [Float],
     return (a, b, c)
 }
 
-/// Checks `result` (C after gemm) against the Double reference computed from `a`, `b`, `c0`.
-private func check(_ t: Case, a: [Float], b: [Float], c0: [Float], result: [Float],
-                   sourceLocation: SourceLocation = #_sourceLocation) {
-    var worstExcess = -Double.infinity, worst = (0, 0, 0.0, 0.0)
-    var paddingIntact = true
+/// The Double reference for `t`: the exact-ish result and the allowed error of every element.
+private func reference(_ t: Case, a: [Float], b: [Float], c0: [Float]) -> (expected: [Double], allowed: [Double]) {
+    var expected = [Double](repeating: 0, count: t.m * t.n), allowed = expected
     for i in 0..<t.m {
-        for j in t.n..<t.ldc where result[i * t.ldc + j] != padding { paddingIntact = false }
         for j in 0..<t.n {
             var sum = 0.0, magnitude = 0.0
             for p in 0..<t.k {
@@ -71,43 +68,69 @@ private func check(_ t: Case, a: [Float], b: [Float], c0: [Float], result: [Floa
                 sum += product
                 magnitude += abs(product)
             }
-            var expected = Double(t.alpha) * sum
+            var value = Double(t.alpha) * sum
             var bound = abs(Double(t.alpha)) * magnitude
             if t.beta != 0 {
-                expected += Double(t.beta) * Double(c0[i * t.ldc + j])
+                value += Double(t.beta) * Double(c0[i * t.ldc + j])
                 bound += abs(Double(t.beta) * Double(c0[i * t.ldc + j]))
             }
-            let allowed = Double(t.k + 2) * Double(Float.ulpOfOne) * bound + 1e-30
-            let actual = Double(result[i * t.ldc + j])
-            let excess = actual.isNaN ? .infinity : abs(actual - expected) - allowed
+            expected[i * t.n + j] = value
+            allowed[i * t.n + j] = Double(t.k + 2) * Double(Float.ulpOfOne) * bound + 1e-30
+        }
+    }
+    return (expected, allowed)
+}
+
+/// Checks `result` (C after gemm) against the reference, and that C's padding is untouched.
+private func check(_ t: Case, _ reference: (expected: [Double], allowed: [Double]), result: [Float],
+                   _ comment: String = "", sourceLocation: SourceLocation = #_sourceLocation) {
+    var worstExcess = -Double.infinity, worst = (0, 0, 0.0, 0.0)
+    var paddingIntact = true
+    for i in 0..<t.m {
+        for j in t.n..<t.ldc where result[i * t.ldc + j] != padding { paddingIntact = false }
+        for j in 0..<t.n {
+            let actual = Double(result[i * t.ldc + j]), expected = reference.expected[i * t.n + j]
+            let excess = actual.isNaN ? .infinity : abs(actual - expected) - reference.allowed[i * t.n + j]
             if excess > worstExcess { worstExcess = excess; worst = (i, j, actual, expected) }
         }
     }
-    #expect(paddingIntact, "gemm wrote into C's padding columns: \(t.testDescription)", sourceLocation: sourceLocation)
+    #expect(paddingIntact, "gemm wrote into C's padding columns: \(t.testDescription) \(comment)",
+            sourceLocation: sourceLocation)
     if t.m > 0 && t.n > 0 {
         #expect(worstExcess <= 0,
-                "C[\(worst.0), \(worst.1)] = \(worst.2), expected \(worst.3): \(t.testDescription)",
+                "C[\(worst.0), \(worst.1)] = \(worst.2), expected \(worst.3): \(t.testDescription) \(comment)",
                 sourceLocation: sourceLocation)
     }
 }
 
-private func checkProduct(_ t: Case, seed: UInt64, blocking: GEMMBlocking = .standard,
+/// Runs `t` with each blocking and checks every result against one reference.
+private func checkProduct(_ t: Case, seed: UInt64, blockings: [GEMMBlocking] = [.standard],
                           sourceLocation: SourceLocation = #_sourceLocation) {
     let (a, b, c0) = inputs(t, seed: seed)
-    var c = c0
-    run(t, a: a, b: b, c: &c, blocking: blocking)
-    check(t, a: a, b: b, c0: c0, result: c, sourceLocation: sourceLocation)
+    let expected = reference(t, a: a, b: b, c0: c0)
+    for blocking in blockings {
+        var c = c0
+        run(t, a: a, b: b, c: &c, blocking: blocking)
+        check(t, expected, result: c, "\(blocking)", sourceLocation: sourceLocation)
+    }
 }
 
 private let transposes = [(false, false), (false, true), (true, false), (true, true)]
 
 /// Blocks far smaller than the standard ones, so modest products cross every block boundary
 /// (several nc, kc and mc blocks, each with a ragged last block) and take the threaded path.
-private let tinyBlocking = GEMMBlocking(mc: 13, kc: 11, nc: 37, multiplyAddsPerThread: 1)
+private let tinyBlocking = GEMMBlocking(mc: 13, kc: 11, nc: 37, multiplyAddsPerThread: 1, directMultiplyAdds: 0)
+
+/// Standard blocks, but never the direct path: small products go through packing.
+private let packedOnly = GEMMBlocking(mc: GEMMBlocking.standard.mc, kc: GEMMBlocking.standard.kc,
+                                      nc: GEMMBlocking.standard.nc,
+                                      multiplyAddsPerThread: GEMMBlocking.standard.multiplyAddsPerThread,
+                                      directMultiplyAdds: 0)
 
 @Suite struct GEMMTests {
     /// Awkward sizes around the register tile (1, 7, 8, 9) and around 64, for every m, n, k
-    /// combination and all four transposes.
+    /// combination and all four transposes, on the direct path (standard blocking: all of these
+    /// are small) and on the packed path.
     @Test(arguments: [false, true], [false, true])
     func awkwardSizes(transposeA: Bool, transposeB: Bool) {
         let sizes = [0, 1, 7, 8, 9, 63, 64, 65]
@@ -116,7 +139,8 @@ private let tinyBlocking = GEMMBlocking(mc: 13, kc: 11, nc: 37, multiplyAddsPerT
             for n in sizes {
                 for k in sizes {
                     seed += 1
-                    checkProduct(Case(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k), seed: seed)
+                    checkProduct(Case(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k), seed: seed,
+                                 blockings: [.standard, packedOnly])
                 }
             }
         }
@@ -127,15 +151,14 @@ private let tinyBlocking = GEMMBlocking(mc: 13, kc: 11, nc: 37, multiplyAddsPerT
     func awkwardSizesAcrossBlocks(transposeA: Bool, transposeB: Bool) {
         for (m, n, k) in [(65, 63, 64), (9, 65, 63), (64, 9, 65), (1, 65, 9), (63, 1, 65), (7, 8, 65)] {
             checkProduct(Case(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k),
-                         seed: UInt64(m * 10_000 + n * 100 + k), blocking: tinyBlocking)
+                         seed: UInt64(m * 10_000 + n * 100 + k), blockings: [tinyBlocking])
         }
     }
 
     @Test(arguments: [false, true], [false, true])
     func largerProduct(transposeA: Bool, transposeB: Bool) {
-        checkProduct(Case(transposeA: transposeA, transposeB: transposeB, m: 130, n: 257, k: 99), seed: 7)
-        checkProduct(Case(transposeA: transposeA, transposeB: transposeB, m: 130, n: 257, k: 99), seed: 8,
-                     blocking: GEMMBlocking(mc: 48, kc: 40, nc: 96, multiplyAddsPerThread: 1))
+        checkProduct(Case(transposeA: transposeA, transposeB: transposeB, m: 130, n: 257, k: 99), seed: 7,
+                     blockings: [.standard, GEMMBlocking(mc: 48, kc: 40, nc: 96, multiplyAddsPerThread: 1)])
     }
 
     /// Large enough for the standard blocks to split: k = 300 spans two kc blocks and m = 310 two
@@ -145,11 +168,24 @@ private let tinyBlocking = GEMMBlocking(mc: 13, kc: 11, nc: 37, multiplyAddsPerT
         checkProduct(Case(transposeA: true, transposeB: true, m: 37, n: 305, k: 270), seed: 12)
     }
 
+    /// With k ≤ kc the direct path and the packed path sum every element in the same order, so
+    /// which one a size takes never changes the bits.
+    @Test func directAndPackedPathsAgreeBitwise() {
+        for (ta, tb) in transposes {
+            let t = Case(transposeA: ta, transposeB: tb, m: 31, n: 45, k: 64)
+            let (a, b, c0) = inputs(t, seed: 61)
+            var direct = c0, packed = c0
+            run(t, a: a, b: b, c: &direct, blocking: .standard)
+            run(t, a: a, b: b, c: &packed, blocking: packedOnly)
+            #expect(direct.map(\.bitPattern) == packed.map(\.bitPattern), "\(t.testDescription)")
+        }
+    }
+
     @Test(arguments: [Float(1), 0, 2.5])
     func alphaAndBetaCombinations(beta: Float) {
         for alpha: Float in [1, -0.5, 3] {
             checkProduct(Case(transposeA: false, transposeB: true, m: 17, n: 23, k: 19, alpha: alpha, beta: beta),
-                         seed: 21)
+                         seed: 21, blockings: [.standard, packedOnly])
         }
     }
 
@@ -160,9 +196,12 @@ private let tinyBlocking = GEMMBlocking(mc: 13, kc: 11, nc: 37, multiplyAddsPerT
         for (ta, tb) in transposes {
             let t = Case(transposeA: ta, transposeB: tb, m: m, n: n, k: k, alpha: 0.5, beta: 0)
             let (a, b, c0) = inputs(t, seed: 31, fill: .nan)
-            var c = c0
-            run(t, a: a, b: b, c: &c)
-            check(t, a: a, b: b, c0: c0, result: c)
+            let expected = reference(t, a: a, b: b, c0: c0)
+            for blocking in [GEMMBlocking.standard, packedOnly, tinyBlocking] {
+                var c = c0
+                run(t, a: a, b: b, c: &c, blocking: blocking)
+                check(t, expected, result: c, "\(blocking)")
+            }
         }
     }
 
@@ -225,7 +264,7 @@ private let tinyBlocking = GEMMBlocking(mc: 13, kc: 11, nc: 37, multiplyAddsPerT
             #expect(tiny[0].map(\.bitPattern) == tiny[1].map(\.bitPattern), "\(t.testDescription), tiny blocks")
             #expect(tiny[0].map(\.bitPattern) == tiny[2].map(\.bitPattern), "\(t.testDescription), 3 threads")
             let (a, b, c0) = inputs(t, seed: 51)
-            check(t, a: a, b: b, c0: c0, result: tiny[1])
+            check(t, reference(t, a: a, b: b, c0: c0), result: tiny[1])
         }
     }
 
