@@ -45,7 +45,16 @@ struct GEMMBlocking {
     var directMultiplyAdds: Int = 1 << 19
 
     /// Tuned on a Zen 4 core (32 KiB L1d, 1 MiB L2) and sound for any core with ≥ 256 KiB L2.
-    static let standard = GEMMBlocking(mc: 240, kc: 256, nc: 4080, multiplyAddsPerThread: 1 << 20)
+    /// A second thread pays once a product takes ~200 µs alone (waking a Dispatch worker takes
+    /// 20–50 µs, and each thread packs its own copy of the operand it does not split): about
+    /// 4·10⁶ multiply-adds for the mul + add kernel, 3× more for the fused one.
+    static let standard = GEMMBlocking(mc: 240, kc: 256, nc: 4080, multiplyAddsPerThread: multiplyAddsPerThread)
+
+#if NOISYOPTIM_FMA
+    private static let multiplyAddsPerThread = 6 << 20
+#else
+    private static let multiplyAddsPerThread = 2 << 20
+#endif
 }
 
 /// The implementation behind `gemm`, with explicit blocking parameters.
@@ -286,33 +295,20 @@ private func merge(_ scratch: UnsafePointer<Float>, into tile: UnsafeMutablePoin
 /// run the full kernel. The transpose is absorbed here: only the read pattern changes.
 private func packA(_ op: GEMMOperands, rows: Range<Int>, depth: Range<Int>, into packed: UnsafeMutablePointer<Float>) {
     let mr = MicroKernel.rows
-    let kc = depth.count
     var destination = packed
     var i0 = rows.lowerBound
     while i0 < rows.upperBound {
         let height = min(mr, rows.upperBound - i0)
         if op.transposeA {
-            // op(A)[i, p] = A[p, i]: each column of the sliver is contiguous in A.
-            var source = op.a + depth.lowerBound * op.lda + i0
-            for _ in 0..<kc {
-                for i in 0..<height { destination[i] = source[i] }
-                for i in height..<mr { destination[i] = 0 }
-                destination += mr
-                source += op.lda
-            }
+            // op(A)[i, p] = A[p, i]: each step of the sliver is contiguous in A.
+            copySliver(into: destination, width: mr, from: op.a + depth.lowerBound * op.lda + i0,
+                       step: op.lda, count: height, depth: depth.count)
         } else {
-            // op(A)[i, p] = A[i, p]: read each row contiguously, write with stride mr.
-            for i in 0..<height {
-                let source = op.a + (i0 + i) * op.lda + depth.lowerBound
-                for p in 0..<kc { destination[p * mr + i] = source[p] }
-            }
-            if height < mr {
-                for p in 0..<kc {
-                    for i in height..<mr { destination[p * mr + i] = 0 }
-                }
-            }
-            destination += kc * mr
+            // op(A)[i, p] = A[i, p]: the sliver's rows are contiguous in A.
+            transposeSliver(into: destination, width: mr, from: op.a + i0 * op.lda + depth.lowerBound,
+                            stride: op.lda, count: height, depth: depth.count)
         }
+        destination += mr * depth.count
         i0 += mr
     }
 }
@@ -321,42 +317,87 @@ private func packA(_ op: GEMMOperands, rows: Range<Int>, depth: Range<Int>, into
 /// each p, the row op(B)[p, s·nr ..< s·nr + nr] contiguously, zero-padded past the last column.
 private func packB(_ op: GEMMOperands, depth: Range<Int>, columns: Range<Int>, into packed: UnsafeMutablePointer<Float>) {
     let nr = MicroKernel.columns
-    let kc = depth.count
     var destination = packed
     var j0 = columns.lowerBound
     while j0 < columns.upperBound {
         let width = min(nr, columns.upperBound - j0)
         if op.transposeB {
-            // op(B)[p, j] = B[j, p]: read each row of B contiguously, write with stride nr.
-            for j in 0..<width {
-                let source = op.b + (j0 + j) * op.ldb + depth.lowerBound
-                for p in 0..<kc { destination[p * nr + j] = source[p] }
-            }
-            if width < nr {
-                for p in 0..<kc {
-                    for j in width..<nr { destination[p * nr + j] = 0 }
-                }
-            }
-            destination += kc * nr
+            // op(B)[p, j] = B[j, p]: the sliver's columns are rows of B.
+            transposeSliver(into: destination, width: nr, from: op.b + j0 * op.ldb + depth.lowerBound,
+                            stride: op.ldb, count: width, depth: depth.count)
         } else {
-            // op(B)[p, j] = B[p, j]: each row of the sliver is contiguous in B.
-            var source = op.b + depth.lowerBound * op.ldb + j0
-            if width == nr {
-                for _ in 0..<kc {
-                    // A fixed-count loop the compiler turns into vector moves (not a memmove call).
-                    for j in 0..<nr { destination[j] = source[j] }
-                    destination += nr
-                    source += op.ldb
-                }
-            } else {
-                for _ in 0..<kc {
-                    for j in 0..<width { destination[j] = source[j] }
-                    for j in width..<nr { destination[j] = 0 }
-                    destination += nr
-                    source += op.ldb
-                }
-            }
+            // op(B)[p, j] = B[p, j]: each step of the sliver is contiguous in B.
+            copySliver(into: destination, width: nr, from: op.b + depth.lowerBound * op.ldb + j0,
+                       step: op.ldb, count: width, depth: depth.count)
         }
+        destination += nr * depth.count
         j0 += nr
+    }
+}
+
+/// Packs a sliver whose `count` values of each step lie contiguously at `source + p·step`:
+/// `destination[p·width + i] = source[p·step + i]`, zero for `count ≤ i < width`.
+@inline(__always)
+private func copySliver(into destination: UnsafeMutablePointer<Float>, width: Int, from source: UnsafePointer<Float>,
+                        step: Int, count: Int, depth: Int) {
+    var destination = destination, source = source
+    if count == width {
+        for _ in 0..<depth {
+            // A fixed-count loop the compiler turns into vector moves (not a memmove call).
+            for i in 0..<width { destination[i] = source[i] }
+            destination += width
+            source += step
+        }
+    } else {
+        for _ in 0..<depth {
+            for i in 0..<count { destination[i] = source[i] }
+            for i in count..<width { destination[i] = 0 }
+            destination += width
+            source += step
+        }
+    }
+}
+
+/// Packs a sliver stored across: `count` source rows `stride` apart, each contiguous along p:
+/// `destination[p·width + i] = source[i·stride + p]`, zero for `count ≤ i < width`. Full slivers
+/// go four rows by four steps at a time through 4×4 register transposes, so reads and writes are
+/// both vectors instead of one scalar store per element.
+@inline(__always)
+private func transposeSliver(into destination: UnsafeMutablePointer<Float>, width: Int, from source: UnsafePointer<Float>,
+                             stride: Int, count: Int, depth: Int) {
+    typealias V = SIMD4<Float>
+    var p = 0
+    if count == width {
+        while p + 4 <= depth {
+            let out = destination + p * width
+            var i = 0
+            while i + 4 <= width {
+                let row = source + i * stride + p
+                let x0 = UnsafeRawPointer(row).loadUnaligned(as: V.self)
+                let x1 = UnsafeRawPointer(row + stride).loadUnaligned(as: V.self)
+                let x2 = UnsafeRawPointer(row + 2 * stride).loadUnaligned(as: V.self)
+                let x3 = UnsafeRawPointer(row + 3 * stride).loadUnaligned(as: V.self)
+                let target = UnsafeMutableRawPointer(out + i)
+                let rowBytes = width * MemoryLayout<Float>.stride
+                target.storeBytes(of: V(x0[0], x1[0], x2[0], x3[0]), as: V.self)
+                target.storeBytes(of: V(x0[1], x1[1], x2[1], x3[1]), toByteOffset: rowBytes, as: V.self)
+                target.storeBytes(of: V(x0[2], x1[2], x2[2], x3[2]), toByteOffset: 2 * rowBytes, as: V.self)
+                target.storeBytes(of: V(x0[3], x1[3], x2[3], x3[3]), toByteOffset: 3 * rowBytes, as: V.self)
+                i += 4
+            }
+            while i < width {
+                let x = UnsafeRawPointer(source + i * stride + p).loadUnaligned(as: V.self)
+                out[i] = x[0]; out[width + i] = x[1]; out[2 * width + i] = x[2]; out[3 * width + i] = x[3]
+                i += 1
+            }
+            p += 4
+        }
+    }
+    // The last depth % 4 steps of a full sliver, and every step of a ragged one.
+    while p < depth {
+        let out = destination + p * width
+        for i in 0..<count { out[i] = source[i * stride + p] }
+        for i in count..<width { out[i] = 0 }
+        p += 1
     }
 }
