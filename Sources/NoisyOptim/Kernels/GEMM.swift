@@ -159,8 +159,7 @@ private func multiplyRegion(_ op: GEMMOperands, rows: Range<Int>, columns: Range
     let nc = roundUp(min(blocking.nc, columns.count), to: nr)
     let kc = min(blocking.kc, op.k)
     // One allocation per call and thread: packed A, packed B, and a scratch tile for edges.
-    // 64-byte alignment keeps every sliver on cache-line boundaries (sliver sizes are multiples
-    // of 16 bytes).
+    // The kernel loads unaligned, so the slivers need no particular alignment.
     let floats = mc * kc + kc * nc + mr * nr
     let raw = UnsafeMutableRawPointer.allocate(byteCount: floats * MemoryLayout<Float>.stride, alignment: 64)
     defer { raw.deallocate() }
