@@ -13,7 +13,8 @@ extension Tape {
             if beta == 0 { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
             return
         }
-        gemmCalls?.append(GEMMCall(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, beta: beta))
+        gemmCalls?.append(GEMMCall(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                                   a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc))
         gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1,
              a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
     }

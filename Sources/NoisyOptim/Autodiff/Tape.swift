@@ -407,12 +407,26 @@ struct TapeShape: Equatable {
     var array: [Int] { (0..<rank).map { sizes[$0] } }
 }
 
-/// One matrix product as the tape issued it (for the bench's GEMM-only replay).
-package struct GEMMCall: Sendable {
+/// One matrix product as the tape issued it, operands included (for the bench's GEMM-only
+/// replay on the very buffers of a recorded step). The pointers are valid while the tape has not
+/// started another recording and the caller still holds the parameters and the gradient.
+package struct GEMMCall {
     package var transposeA: Bool
     package var transposeB: Bool
     package var m: Int
     package var n: Int
     package var k: Int
+    package var a: UnsafePointer<Float>
+    package var lda: Int
+    package var b: UnsafePointer<Float>
+    package var ldb: Int
     package var beta: Float
+    package var c: UnsafeMutablePointer<Float>
+    package var ldc: Int
+
+    /// Runs the product again.
+    package func run() {
+        gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1,
+             a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    }
 }
