@@ -24,14 +24,21 @@ extension Tape {
         let x = node.value
         integers.withUnsafeBufferPointer { labels in
             for r in 0..<rows {
+                // One exp per logit: e = exp(x − m) gives both Σe (the loss is ln Σe + (m − x_y),
+                // bracketed so that large logits cancel exactly before the small term is added)
+                // and the softmax e/Σe kept for the pullback.
                 let row = x + r * classes, p = probabilities + r * classes
-                let m = Kernels.maximum(row, count: classes)
-                let logSumExp = Tensor.logSumExpShifted(row, width: classes, maximum: m) + m
-                losses[r] = logSumExp - row[labels[labelsStart + r]]
-                withUnsafePointer(to: logSumExp) { s in
-                    Kernels.zipRange(SubtractKernel.self, row, aStride: 1, s, bStride: 0, p, range: 0..<classes)
+                var m = Kernels.maximum(row, count: classes)
+                if !m.isFinite { m = 0 } // ±∞ or NaN logits: let them propagate as values
+                withUnsafePointer(to: m) { shift in
+                    Kernels.zipRange(SubtractKernel.self, row, aStride: 1, shift, bStride: 0, p, range: 0..<classes)
                 }
                 Kernels.map(ExpKernel.self, p, p, count: classes)
+                let total = Kernels.blockSum(IdentityKernel.self, p, count: classes)
+                losses[r] = SIMDMath.log(Vector(repeating: total))[0] + (m - row[labels[labelsStart + r]])
+                withUnsafePointer(to: total) { total in
+                    Kernels.zipRange(DivideKernel.self, p, aStride: 1, total, bStride: 0, p, range: 0..<classes)
+                }
             }
         }
         var shape = TapeShape(rank: 1)

@@ -46,6 +46,17 @@ import Testing
         expectClose(value, expectedLoss, relativeTolerance: 1e-5, "the same log-sum-exp, summed in another order")
     }
 
+    /// Logits near 1000 would overflow exp; the row maximum is subtracted first.
+    @Test func softmaxCrossEntropyIsStableForLargeLogits() {
+        let (value, gradient) = valueWithGradient(at: Tensor([[1000, 1001, 999]])) { x in
+            softmaxCrossEntropy(logits: x, labels: [1]).sum()
+        }
+        let total = Foundation.exp(-1.0) + 1 + Foundation.exp(-2.0)
+        expectClose(value, Float(Foundation.log(total)), absoluteTolerance: 1e-6)
+        expectClose(gradient.scalars, [Float(Foundation.exp(-1.0) / total), Float(1 / total - 1), Float(Foundation.exp(-2.0) / total)],
+                    absoluteTolerance: 1e-6)
+    }
+
     /// For C = A·B with seed G: ∂A = G·Bᵀ and ∂B = Aᵀ·G, in every transpose combination.
     @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
     func matmulGradientsAreProductsWithTheSeed(transposeA: Bool, transposeB: Bool) {
