@@ -22,24 +22,30 @@ extension Tape {
         let probabilities = allocate(node.count)
         let losses = allocate(rows)
         let x = node.value
+        // One exp per logit: e = exp(x − m) gives both Σe (the loss is ln Σe + (m − x_y), bracketed
+        // so that large logits cancel exactly before the small term is added) and the softmax
+        // e/Σe kept for the pullback. The exp runs once over the whole batch, in full vectors: with
+        // few classes, row-by-row vector calls would be mostly padded tails.
+        let maxima = allocate(rows)
+        for r in 0..<rows {
+            let row = x + r * classes, p = probabilities + r * classes
+            var m = classes >= 16 ? Kernels.maximum(row, count: classes) : row[0]
+            if classes < 16 { for j in 1..<Swift.max(classes, 1) where row[j] > m || row[j].isNaN { m = row[j] } }
+            if !m.isFinite { m = 0 } // ±∞ or NaN logits: let them propagate as values
+            maxima[r] = m
+            for j in 0..<classes { p[j] = row[j] - m }
+        }
+        Kernels.map(ExpKernel.self, probabilities, probabilities, count: node.count)
+        for r in 0..<rows {
+            let p = probabilities + r * classes
+            var total: Float = 0
+            if classes >= 16 { total = Kernels.blockSum(IdentityKernel.self, p, count: classes) } else { for j in 0..<classes { total += p[j] } }
+            for j in 0..<classes { p[j] /= total }
+            losses[r] = total
+        }
+        Kernels.map(LogKernel.self, losses, losses, count: rows)
         integers.withUnsafeBufferPointer { labels in
-            for r in 0..<rows {
-                // One exp per logit: e = exp(x − m) gives both Σe (the loss is ln Σe + (m − x_y),
-                // bracketed so that large logits cancel exactly before the small term is added)
-                // and the softmax e/Σe kept for the pullback.
-                let row = x + r * classes, p = probabilities + r * classes
-                var m = Kernels.maximum(row, count: classes)
-                if !m.isFinite { m = 0 } // ±∞ or NaN logits: let them propagate as values
-                withUnsafePointer(to: m) { shift in
-                    Kernels.zipRange(SubtractKernel.self, row, aStride: 1, shift, bStride: 0, p, range: 0..<classes)
-                }
-                Kernels.map(ExpKernel.self, p, p, count: classes)
-                let total = Kernels.blockSum(IdentityKernel.self, p, count: classes)
-                losses[r] = SIMDMath.log(Vector(repeating: total))[0] + (m - row[labels[labelsStart + r]])
-                withUnsafePointer(to: total) { total in
-                    Kernels.zipRange(DivideKernel.self, p, aStride: 1, total, bStride: 0, p, range: 0..<classes)
-                }
-            }
+            for r in 0..<rows { losses[r] += maxima[r] - x[r * classes + labels[labelsStart + r]] }
         }
         var shape = TapeShape(rank: 1)
         shape[0] = rows
@@ -55,9 +61,13 @@ extension Tape {
         let (gx, accumulate) = gradientSlot(logits)
         integers.withUnsafeBufferPointer { labels in
             for r in 0..<rows {
-                Kernels.zipRange(MultiplyKernel.self, probabilities + r * classes, aStride: 1, g + r, bStride: 0,
-                                 gx + r * classes, range: 0..<classes, accumulate: accumulate)
-                gx[r * classes + labels[labelsStart + r]] -= g[r]
+                let p = probabilities + r * classes, out = gx + r * classes, scale = g[r]
+                if accumulate {
+                    for j in 0..<classes { out[j] += scale * p[j] }
+                } else {
+                    for j in 0..<classes { out[j] = scale * p[j] }
+                }
+                out[labels[labelsStart + r]] -= scale
             }
         }
     }

@@ -100,8 +100,10 @@ extension Tape {
         if b >= 0 && nodes[b].requiresGradient {
             let (gb, accumulate) = gradientSlot(b)
             if !accumulate { gb.update(repeating: 0, count: outputs) }
+            // A plain loop: the compiler vectorizes it, and narrow layers get no padded tails.
             for r in 0..<rows {
-                Kernels.zipAccumulatingRange(FirstKernel.self, g + r * outputs, aStride: 1, g, bStride: 0, gb, range: 0..<outputs)
+                let row = g + r * outputs
+                for j in 0..<outputs { gb[j] += row[j] }
             }
         }
         if nodes[w].requiresGradient {
