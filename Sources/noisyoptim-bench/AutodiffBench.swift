@@ -26,23 +26,14 @@ private struct Problem {
 
     init(sizes: [Int], activation: Activation, batch: Int, examples: Int) {
         model = MLP(sizes: sizes, activation: activation)
-        var generator = BenchGenerator(seed: 2024)
-        inputs = Tensor(shape: [examples, sizes[0]], scalars: (0..<(examples * sizes[0])).map { _ in Float.random(in: -1..<1, using: &generator) })
+        var generator = Philox4x32(seed: 2024)
+        inputs = Tensor.randomUniform([examples, sizes[0]], from: -1, to: 1, using: &generator)
         labels = (0..<examples).map { $0 % sizes[sizes.count - 1] }
         let order = (0..<examples).shuffled(using: &generator)
         batches = stride(from: 0, to: examples - batch + 1, by: batch).map {
             SampleWeights.batch(Array(order[$0..<($0 + batch)]), exampleCount: examples)
         }
-        // Glorot-uniform weights, zero biases (until the seeded initializers land).
-        var parameters = Tensor.zeros([model.layout.count])
-        let layout = model.layout
-        parameters.withUnsafeMutableBufferPointer { p in
-            for segment in layout.segments where segment.role == .weight {
-                let limit = (6 / Float(segment.shape[0] + segment.shape[1])).squareRoot()
-                for i in segment.range { p[i] = Float.random(in: -limit..<limit, using: &generator) }
-            }
-        }
-        self.parameters = parameters
+        parameters = model.initialParameters(seed: 7)
     }
 }
 
@@ -192,18 +183,5 @@ private struct MemoryStatus {
             if fields[0] == "VmHWM:" { peakKilobytes = value }
             if fields[0] == "VmRSS:" { residentKilobytes = value }
         }
-    }
-}
-
-/// SplitMix64, for the bench's inputs until the library's generator lands.
-private struct BenchGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
