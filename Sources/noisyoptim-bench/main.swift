@@ -7,6 +7,7 @@ import NoisyOptim
 let groups: [(name: String, run: (inout BenchTable) -> Void)] = [
     ("gemm", benchGEMM),
     ("random", benchRandom),
+    ("autodiff", benchAutodiff),
 ]
 
 let requested = Set(CommandLine.arguments.dropFirst())
