@@ -5,6 +5,7 @@ import Foundation
 import NoisyOptim
 
 let groups: [(name: String, run: (inout BenchTable) -> Void)] = [
+    ("optim", benchOptimizers),
 ]
 
 let requested = Set(CommandLine.arguments.dropFirst())
