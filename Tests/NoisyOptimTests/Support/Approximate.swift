@@ -51,9 +51,10 @@ func expectClose(
 
 /// A small deterministic generator for test inputs (SplitMix64), independent of the library's RNG
 /// so a bug there cannot hide in the inputs of its own tests.
-struct TestGenerator {
+struct TestGenerator: RandomNumberGenerator {
     private var state: UInt64
     init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 { nextUInt64() }
     mutating func nextUInt64() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state

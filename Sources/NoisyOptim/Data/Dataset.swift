@@ -1,0 +1,139 @@
+// Dataset: examples as rows of a feature matrix with a target per row, and what is done to them
+// before training: splitting, standardizing, drawing mini-batches.
+
+/// n examples: an n×d feature matrix and a target per example.
+///
+/// For classification the targets are class labels 0..<classCount stored as Floats (see
+/// `labels`); for regression they are the values to fit.
+public struct Dataset: Sendable {
+    /// The n×d feature matrix, one example per row.
+    public var features: Tensor
+    /// The n targets.
+    public var targets: Tensor
+    /// The number of classes for a classification data set, nil for regression.
+    public var classCount: Int?
+
+    /// A data set from features and targets of matching length. Class labels must be integers in
+    /// 0..<classCount.
+    public init(features: Tensor, targets: Tensor, classCount: Int? = nil) throws {
+        guard features.rank == 2 else { throw DataError.invalid("features must be a matrix, shape is \(features.shape)") }
+        guard targets.shape == [features.shape[0]] else {
+            throw DataError.invalid("features of shape \(features.shape) need \(features.shape[0]) targets, got shape \(targets.shape)")
+        }
+        if let classCount {
+            if let bad = targets.scalars.first(where: { $0 < 0 || $0 >= Float(classCount) || $0 != $0.rounded() }) {
+                throw DataError.invalid("class label \(bad) is not an integer in 0..<\(classCount)")
+            }
+        }
+        self.features = features
+        self.targets = targets
+        self.classCount = classCount
+    }
+
+    /// A data set from a table whose column `targetColumn` (negative counts from the end) holds
+    /// the targets and whose other columns are the features.
+    public init(table: NumericTable, targetColumn: Int = -1, classCount: Int? = nil) throws {
+        let values = table.values
+        let width = values.shape[1]
+        let column = targetColumn < 0 ? targetColumn + width : targetColumn
+        guard column >= 0 && column < width, width >= 2 else {
+            throw DataError.invalid("target column \(targetColumn) is not one of the \(width) columns (and at least one feature is needed)")
+        }
+        let rows = values.shape[0]
+        var features = [Float]()
+        features.reserveCapacity(rows * (width - 1))
+        var targets = [Float]()
+        values.withUnsafeBufferPointer { v in
+            for r in 0..<rows {
+                for c in 0..<width {
+                    if c == column { targets.append(v[r * width + c]) } else { features.append(v[r * width + c]) }
+                }
+            }
+        }
+        try self.init(features: Tensor(shape: [rows, width - 1], scalars: features), targets: Tensor(targets), classCount: classCount)
+    }
+
+    /// n, the number of examples.
+    public var count: Int { features.shape[0] }
+
+    /// d, the number of features.
+    public var featureCount: Int { features.shape[1] }
+
+    /// The targets as integer class labels.
+    public var labels: [Int] { targets.scalars.map { Int($0) } }
+
+    /// The examples at `indices`, in that order.
+    public func subset(_ indices: [Int]) -> Dataset {
+        // Rows of a valid data set stay valid, so no re-check.
+        var result = self
+        result.features = features.gatheringRows(indices)
+        result.targets = targets.gatheringRows(indices)
+        return result
+    }
+
+    /// A seeded random split into a training part holding `trainingFraction` of the examples and
+    /// a test part holding the rest.
+    public func split<G: RandomNumberGenerator>(trainingFraction: Double, using generator: inout G) -> (training: Dataset, test: Dataset) {
+        precondition(trainingFraction >= 0 && trainingFraction <= 1, "trainingFraction must be in [0, 1], got \(trainingFraction)")
+        let order = Array(0..<count).shuffled(using: &generator)
+        let cut = Int((Double(count) * trainingFraction).rounded())
+        return (subset(Array(order[..<cut])), subset(Array(order[cut...])))
+    }
+}
+
+/// Per-feature affine standardization x ↦ (x − μ)/s, fitted on training data and applied to any
+/// data with the same features. Constant features get s = 1, so they become 0 instead of NaN.
+public struct Standardizer: Codable, Sendable {
+    /// μ, the mean of each feature.
+    public let mean: Tensor
+    /// s, the population standard deviation of each feature (1 where it is 0).
+    public let scale: Tensor
+
+    /// Fits μ and s to the rows of `features`.
+    public init(fitting features: Tensor) {
+        precondition(features.rank == 2 && features.shape[0] > 0, "fitting needs a non-empty matrix, shape is \(features.shape)")
+        let mean = features.mean(alongAxis: 0)
+        let variance = square(features - mean).mean(alongAxis: 0)
+        self.mean = mean
+        self.scale = Tensor(sqrt(variance).scalars.map { $0 > 0 ? $0 : 1 })
+    }
+
+    /// (x − μ)/s row by row.
+    public func apply(_ features: Tensor) -> Tensor {
+        precondition(features.rank == 2 && features.shape[1] == mean.count,
+                     "standardizer fitted on \(mean.count) features, got shape \(features.shape)")
+        return (features - mean) / scale
+    }
+}
+
+/// The mini-batches of one epoch: a seeded permutation of 0..<n cut into batches of `batchSize`
+/// (the last one shorter unless `dropLast`).
+public struct MiniBatches: Sequence {
+    /// The permutation of the epoch.
+    public let order: [Int]
+    /// The number of examples per batch.
+    public let batchSize: Int
+    /// Whether a final short batch is left out.
+    public let dropLast: Bool
+
+    /// Shuffles 0..<exampleCount with `generator` and cuts it into batches.
+    public init<G: RandomNumberGenerator>(exampleCount: Int, batchSize: Int, dropLast: Bool = false, using generator: inout G) {
+        precondition(batchSize > 0, "batchSize must be positive, got \(batchSize)")
+        precondition(exampleCount >= 0, "exampleCount must be non-negative, got \(exampleCount)")
+        order = Array(0..<exampleCount).shuffled(using: &generator)
+        self.batchSize = batchSize
+        self.dropLast = dropLast
+    }
+
+    /// The batches as arrays of example indices.
+    public func makeIterator() -> AnyIterator<[Int]> {
+        var start = 0
+        return AnyIterator {
+            guard start < order.count else { return nil }
+            let end = Swift.min(start + batchSize, order.count)
+            if dropLast && end - start < batchSize { return nil }
+            defer { start = end }
+            return Array(order[start..<end])
+        }
+    }
+}
