@@ -19,11 +19,11 @@ import Testing
         // m̂₂ = −0.01/0.19 = −0.0526316, v̂₂ = 0.001999/0.001999 = 1 → d₂ = −0.0526316, θ₂ = −0.0947368.
         var adam = try Adam(layout: .flat(count: 1), learningRate: 0.1, epsilon: 1e-30)
         var theta = Tensor([0])
-        try adam.step(&theta, gradient: Tensor([1]))
-        expectClose(theta.scalar, -0.1, relativeTolerance: 1e-6)
-        try adam.step(&theta, gradient: Tensor([-1]))
         // Float(0.999) = 0.99900001, so the kernel's 1 − β₂ is off by 1.3·10⁻⁵ relative while the
-        // bias correction (in Double) is not: v̂₂ is 1 to about 10⁻⁵ only.
+        // bias correction (in Double) is not: v̂ is 1 to about 10⁻⁵ only, hence the tolerance.
+        try adam.step(&theta, gradient: Tensor([1]))
+        expectClose(theta.scalar, -0.1, relativeTolerance: 5e-5)
+        try adam.step(&theta, gradient: Tensor([-1]))
         expectClose(theta.scalar, -0.0947368, relativeTolerance: 5e-5)
     }
 
