@@ -19,8 +19,10 @@ public struct AddWeightDecay: GradientTransform {
         self.filter = filter
     }
 
+    /// Stateless.
     public struct State: Codable, Sendable, Equatable {}
 
+    /// λ and the positions it covers.
     public struct Plan {
         let lambda: Float
         let ranges: [Range<Int>]

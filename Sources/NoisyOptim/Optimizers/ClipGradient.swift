@@ -27,8 +27,10 @@ public struct ClipGradient: GradientTransform {
         self.clipping = clipping
     }
 
+    /// Stateless.
     public struct State: Codable, Sendable, Equatable {}
 
+    /// What this step does: nothing, scale every element, or clamp each.
     public enum Plan {
         case none
         case scale(Float)

@@ -97,7 +97,9 @@ extension GradientTransform {
 
 /// `first`, then `second`, block by block.
 public struct Chain<First: GradientTransform, Second: GradientTransform>: GradientTransform {
+    /// Runs first.
     public let first: First
+    /// Runs second, on what `first` left.
     public let second: Second
 
     /// `first` then `second`. Stops if `second` needs the gradient norm: that norm is of the
@@ -111,10 +113,13 @@ public struct Chain<First: GradientTransform, Second: GradientTransform>: Gradie
 
     /// The states of both parts.
     public struct State: Codable, Sendable, Equatable {
+        /// `first`'s state.
         public var first: First.State
+        /// `second`'s state.
         public var second: Second.State
     }
 
+    /// Both plans.
     public struct Plan {
         let first: First.Plan
         let second: Second.Plan
@@ -159,7 +164,9 @@ public func chain<A: GradientTransform, B: GradientTransform, C: GradientTransfo
 
 /// Leaves the direction as it is: plain gradient descent when it is the whole chain.
 public struct Identity: GradientTransform {
+    /// The identity transform.
     public init() {}
+    /// Stateless.
     public struct State: Codable, Sendable, Equatable {}
     public func makeState(for layout: ParameterLayout) -> State { State() }
     public func plan(_ state: inout State, context: StepContext) {}

@@ -31,10 +31,13 @@ public struct Momentum: GradientTransform {
 
     /// The velocity v and whether it holds a first value yet.
     public struct State: Codable, Sendable, Equatable {
+        /// v, one scalar per parameter (empty when μ = 0).
         public var velocity: Tensor
+        /// False until the first step has set v₁ = d₁.
         public var hasVelocity: Bool
     }
 
+    /// The step's scalars and the velocity buffer.
     public struct Plan {
         let velocity: UnsafeMutablePointer<Float>?
         let momentum: Float

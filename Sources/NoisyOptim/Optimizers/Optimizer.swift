@@ -14,6 +14,7 @@ public struct StepReport: Sendable, Equatable {
     /// False if the step was skipped under `NonFiniteGradientPolicy.skipStep`.
     public var applied: Bool
 
+    /// A report of a step.
     public init(loss: Float? = nil, applied: Bool) {
         self.loss = loss
         self.applied = applied

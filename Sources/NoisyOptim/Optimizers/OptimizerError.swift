@@ -57,8 +57,8 @@ enum Hyperparameter {
         try require(value >= 0 && value < 1, name, value, "0 ≤ \(name) < 1")
     }
 
-    /// Every value a schedule can take at the steps it can cheaply be sampled must satisfy `check`;
-    /// a schedule is validated at its start and over its first steps, where warm-ups and steps live.
+    /// A schedule's values at t = 0, 1, 2, 10, 100, 10³ and 10⁴ must satisfy `check` (where warm-ups
+    /// and steps live). A step still stops on a value that breaks the rule later (a closure).
     static func schedule(_ schedule: Schedule, _ name: String, _ check: (Double, String) throws -> Void) throws {
         for step in [0, 1, 2, 10, 100, 1_000, 10_000] {
             try check(schedule.value(at: step), name)

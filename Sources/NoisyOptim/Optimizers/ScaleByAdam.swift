@@ -8,8 +8,11 @@ import Foundation
 ///     m ← β₁m + (1 − β₁)d,   v ← β₂v + (1 − β₂)d²
 ///     d ← m̂ / (√v̂ + ε),     m̂ = m / (1 − β₁ᵗ⁺¹),  v̂ = v / (1 − β₂ᵗ⁺¹)
 public struct ScaleByAdam: GradientTransform {
+    /// β₁, the first moment's decay.
     public let beta1: Double
+    /// β₂, the second moment's decay.
     public let beta2: Double
+    /// ε, added to √v̂.
     public let epsilon: Double
 
     /// Throws unless β₁, β₂ ∈ [0, 1) and ε > 0.
@@ -24,10 +27,13 @@ public struct ScaleByAdam: GradientTransform {
 
     /// The first and second moment estimates.
     public struct State: Codable, Sendable, Equatable {
+        /// m.
         public var firstMoment: Tensor
+        /// v.
         public var secondMoment: Tensor
     }
 
+    /// The step's bias corrections and the moment buffers.
     public struct Plan {
         let m: UnsafeMutablePointer<Float>
         let v: UnsafeMutablePointer<Float>
