@@ -26,13 +26,21 @@ public struct ChainOptimizer<Transform: GradientTransform>: Optimizer {
     public let maximize: Bool
     /// What a non-finite gradient does.
     public let nonFiniteGradientPolicy: NonFiniteGradientPolicy
+    /// Where the closure step's sampling vector W comes from. nil means a deterministic objective
+    /// (a quadratic, a full-batch loss the objective sums itself): it is called with
+    /// `SampleWeights.full(exampleCount: 1)`, W = 1 on a single "example". For data, pass
+    /// `FullBatch(exampleCount: n)` or a mini-batch / multiplicative scheme.
+    public var sampling: (any SamplingScheme)?
 
-    /// The step count and the chain's state.
+    /// The step count, the chain's state and the key of the sampling stream.
     public struct State: Codable, Sendable, Equatable {
         /// Steps applied so far (skipped steps do not count).
         public var step: Int
         /// The transforms' states.
         public var transform: Transform.State
+        /// The key of the sampling stream: W of step t is drawn with a `Philox4x32` keyed by
+        /// (samplingSeed, t), so it is the same whether or not the run was interrupted.
+        public var samplingSeed: UInt64
     }
 
     public var state: State
@@ -41,7 +49,7 @@ public struct ChainOptimizer<Transform: GradientTransform>: Optimizer {
 
     /// An optimizer for parameters laid out as `layout`. Throws if the learning rate is negative.
     public init(layout: ParameterLayout, transform: Transform, learningRate: Schedule,
-                maximize: Bool = false,
+                maximize: Bool = false, sampling: (any SamplingScheme)? = nil, samplingSeed: UInt64 = 0,
                 nonFiniteGradientPolicy: NonFiniteGradientPolicy = .throwError) throws {
         try Hyperparameter.schedule(learningRate, "learningRate", Hyperparameter.nonNegative)
         self.layout = layout
@@ -49,7 +57,8 @@ public struct ChainOptimizer<Transform: GradientTransform>: Optimizer {
         self.learningRate = learningRate
         self.maximize = maximize
         self.nonFiniteGradientPolicy = nonFiniteGradientPolicy
-        self.state = State(step: 0, transform: transform.makeState(for: layout))
+        self.sampling = sampling
+        self.state = State(step: 0, transform: transform.makeState(for: layout), samplingSeed: samplingSeed)
     }
 
     @discardableResult
@@ -74,7 +83,10 @@ public struct ChainOptimizer<Transform: GradientTransform>: Optimizer {
 
         let context = StepContext(step: state.step, layout: layout, gradientNorm: norm)
         let plan = transform.plan(&state.transform, context: context)
-        let alpha = -Float(learningRate.value(at: state.step))
+        let lr = learningRate.value(at: state.step)
+        // Construction checked the schedule's first steps; a closure can still turn negative later.
+        precondition(lr >= 0, "the learning-rate schedule gave \(lr) at step \(state.step); it must be ≥ 0")
+        let alpha = -Float(lr)
         let transform = self.transform, negate = maximize
         parameters.withUnsafeMutableBufferPointer { theta in
             gradient.withUnsafeBufferPointer { g in
@@ -114,8 +126,12 @@ public struct ChainOptimizer<Transform: GradientTransform>: Optimizer {
         return report
     }
 
-    /// W for the next step: the full batch of a deterministic objective.
+    /// W for the next step: drawn from `sampling` with the step's own random stream, or the
+    /// single-example full batch when there is no scheme. Drawing does not advance anything: the
+    /// same step always gets the same W.
     public func sampleWeights() -> SampleWeights {
-        .full(exampleCount: 1)
+        guard let sampling else { return .full(exampleCount: 1) }
+        var generator = Philox4x32(seed: RandomStream.sampling.key(seed: state.samplingSeed, step: state.step))
+        return sampling.sample(using: &generator)
     }
 }
