@@ -55,4 +55,38 @@ import Testing
         #expect(copy.state.transform.second.velocity == Tensor(shape: [100], repeating: 1))
         #expect(copy.stepCount == 1 && sgd.stepCount == 2)
     }
+
+    /// 8 closure steps straight vs 4 + JSON save/restore + 4, with every noise site active.
+    func closureRunResumesExactly<O: Optimizer>(_ make: () throws -> O, objective: Objective, count: Int) throws {
+        var straight = try make(), x = Tensor.zeros([count])
+        for _ in 0..<8 { try straight.step(&x, objective: objective) }
+        var first = try make(), y = Tensor.zeros([count])
+        for _ in 0..<4 { try first.step(&y, objective: objective) }
+        let saved = try JSONEncoder().encode(first.state)
+        var resumed = try make()
+        resumed.state = try JSONDecoder().decode(O.State.self, from: saved)
+        for _ in 0..<4 { try resumed.step(&y, objective: objective) }
+        #expect(y.scalars.map(\.bitPattern) == x.scalars.map(\.bitPattern))
+        #expect(resumed.state == straight.state)
+    }
+
+    @Test func noisyMultiplicativeSGDWithMomentum() throws {
+        let p = LeastSquares.synthetic()
+        try closureRunResumesExactly({
+            try MultiplicativeSGD(layout: .flat(count: p.columns), learningRate: 0.01,
+                                  sampling: RandomBatch(exampleCount: p.rows, batchSize: 8), samplingSeed: 7,
+                                  momentum: 0.9, gradientNoise: GradientNoise(eta: 0.3, seed: 8))
+        }, objective: p.objective, count: p.columns)
+    }
+
+    @Test func antiCorrelatedLayerWisePGD() throws {
+        let q = Quadratic.conditioned(10, dimension: 20)
+        var layout = ParameterLayout()
+        layout.append("a", shape: [12])
+        layout.append("b", shape: [8])
+        try closureRunResumesExactly({
+            try PerturbedGD(layout: layout, learningRate: 0.05, sigma: 0.1, perturbation: .layerWise,
+                            antiCorrelated: true, seed: 3)
+        }, objective: q.objective, count: 20)
+    }
 }

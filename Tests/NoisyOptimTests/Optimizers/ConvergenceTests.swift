@@ -32,7 +32,10 @@ struct ConvergenceCase: CustomTestStringConvertible, Sendable {
     let tolerance: Double
     /// Steps allowed: the theoretical count for the tolerance with some margin (see each row).
     let budget: Int
-    var testDescription: String { "\(optimizer) on \(problem)" }
+    /// For constant noise: the error is that of the mean of the final iterates of this many runs
+    /// (seeds 1…), each run for the whole budget.
+    var seeds = 1
+    var testDescription: String { "\(optimizer) on \(problem)" + (seeds > 1 ? " (mean of \(seeds) seeds)" : "") }
 }
 
 @Suite struct ConvergenceTests {
@@ -62,6 +65,29 @@ struct ConvergenceCase: CustomTestStringConvertible, Sendable {
         .init(optimizer: "GD", problem: "least squares", tolerance: 1e-4, budget: 3_000),
         .init(optimizer: "heavy ball", problem: "least squares", tolerance: 1e-4, budget: 300),
         .init(optimizer: "Adam", problem: "least squares", tolerance: 1e-3, budget: 3_000),
+
+        // Noisy optimizers reach the minimizer as the noise anneals (σₜ² = η/(1+t)^0.55, so σ has
+        // only fallen 6.6-fold by t = 1000): the tolerance is set by the stationary spread
+        // √(lr·σₜ²/(2λ)) per direction at the end of the budget, not by the descent.
+        // κ = 1 with lr = 1/L = 1 lands on x* every step and then adds that step's noise undamped:
+        // the error is σₜ√d/‖x*‖ ≈ 0.18·(1 + t)^−0.275, 0.04 at t = 200.
+        .init(optimizer: "noisy GD", problem: "κ=1", tolerance: 5e-2, budget: 400),
+        .init(optimizer: "noisy GD", problem: "κ=100", tolerance: 1e-2, budget: 1_000),
+        .init(optimizer: "noisy heavy ball", problem: "κ=100", tolerance: 1e-2, budget: 300),
+        .init(optimizer: "noisy heavy ball", problem: "κ=10⁴", tolerance: 1e-2, budget: 1_000),
+        .init(optimizer: "noisy heavy ball", problem: "diabetes", tolerance: 1e-3, budget: 600),
+        .init(optimizer: "noisy Adam", problem: "κ=100", tolerance: 1e-2, budget: 3_000),
+        // Mini-batch MSGD on a consistent system (every row is fit exactly at w*): the sampling
+        // noise vanishes at the minimizer, so a constant rate converges linearly.
+        .init(optimizer: "MSGD", problem: "least squares", tolerance: 1e-4, budget: 1_000),
+        .init(optimizer: "MSGD + momentum", problem: "least squares", tolerance: 1e-4, budget: 500),
+        // Perturbed GD with constant σ = 0.01 keeps a stationary spread ≈ σ per direction; its mean
+        // over 8 seeds is within σ·‖1‖/(‖x*‖√8) ≈ 0.6·10⁻² of x*.
+        .init(optimizer: "PGD", problem: "κ=100", tolerance: 1.5e-2, budget: 1_000, seeds: 8),
+        .init(optimizer: "layer-wise PGD", problem: "κ=100", tolerance: 1.5e-2, budget: 1_000, seeds: 8),
+        .init(optimizer: "Anti-PGD", problem: "κ=100", tolerance: 1.5e-2, budget: 1_000, seeds: 8),
+        // An annealed σₜ = 0.05/(1 + t/100) lets a single run settle.
+        .init(optimizer: "annealed PGD", problem: "diabetes", tolerance: 1e-3, budget: 3_500),
     ]
 
     /// Pairs left out, and why.
@@ -69,9 +95,12 @@ struct ConvergenceCase: CustomTestStringConvertible, Sendable {
         ("GD", "κ=10⁴", "needs κ·ln(1/tol) ≈ 7·10⁴ steps; the momentum comparison below covers it"),
         ("Nesterov", "κ=1", "the optimal momentum is 0 there, which PyTorch's Nesterov rule forbids (it is GD)"),
         ("Adam", "κ=10⁴", "Adam's diagonal scaling does not undo a rotated ill-conditioning; no useful budget"),
+        ("MSGD", "quadratics", "a quadratic has no examples to sample; MSGD runs on the row-wise problems"),
+        ("MSGD", "diabetes", "an inconsistent system: constant-rate sampling noise leaves a floor of order lr (it converges only as 1/t with a decaying rate)"),
+        ("noisy GD", "κ=10⁴", "GD itself needs 7·10⁴ steps there (see GD)"),
     ]
 
-    static func makeOptimizer(_ name: String, for q: Quadratic) throws -> any Optimizer {
+    static func makeOptimizer(_ name: String, for q: Quadratic, seed: UInt64 = 1) throws -> any Optimizer {
         let layout = ParameterLayout.flat(count: q.dimension)
         let kappa = q.conditionNumber, rootKappa = kappa.squareRoot()
         switch name {
@@ -91,6 +120,31 @@ struct ConvergenceCase: CustomTestStringConvertible, Sendable {
             // 2,000 for diabetes (intercept ≈ 152, and a slow rotated direction).
             let large = q.minimizer.map(abs).max()! > 10
             return try Adam(layout: layout, learningRate: .exponential(initial: large ? 2 : 0.05, factor: large ? 0.999 : 0.998))
+        case "noisy GD":
+            return try SGD(layout: layout, learningRate: .constant(1 / q.largest),
+                           gradientNoise: GradientNoise(eta: 0.01, seed: seed))
+        case "noisy heavy ball":
+            let lr = 4 / pow(q.largest.squareRoot() + q.smallest.squareRoot(), 2)
+            return try SGD(layout: layout, learningRate: .constant(lr), momentum: pow((rootKappa - 1) / (rootKappa + 1), 2),
+                           gradientNoise: GradientNoise(eta: 0.01, seed: seed))
+        case "noisy Adam":
+            return try Adam(layout: layout, learningRate: .exponential(initial: 0.05, factor: 0.998),
+                            gradientNoise: GradientNoise(eta: 0.01, seed: seed))
+        case "MSGD", "MSGD + momentum":
+            let data = ConvergenceProblems.stochastic
+            return try MultiplicativeSGD(layout: layout, learningRate: .constant(0.5 / q.largest),
+                                         sampling: RandomBatch(exampleCount: data.rows, batchSize: 16), samplingSeed: seed,
+                                         momentum: name == "MSGD" ? 0 : 0.5)
+        case "PGD", "layer-wise PGD", "Anti-PGD":
+            // A quadratic has one segment; layer-wise cuts it in five to have layers to cycle through.
+            var layers = ParameterLayout()
+            for i in 0..<5 { layers.append("layer\(i)", shape: [q.dimension / 5]) }
+            return try PerturbedGD(layout: name == "layer-wise PGD" ? layers : layout, learningRate: .constant(1 / q.largest),
+                                   sigma: 0.01, perturbation: name == "layer-wise PGD" ? .layerWise : .allAtOnce,
+                                   antiCorrelated: name == "Anti-PGD", seed: seed)
+        case "annealed PGD":
+            return try PerturbedGD(layout: layout, learningRate: .constant(1 / q.largest),
+                                   sigma: .inverseTime(initial: 0.05, rate: 1, every: 100), seed: seed)
         default:
             fatalError("no optimizer \(name)")
         }
@@ -99,17 +153,32 @@ struct ConvergenceCase: CustomTestStringConvertible, Sendable {
     @Test(arguments: cases)
     func reachesMinimizer(_ c: ConvergenceCase) throws {
         let q = ConvergenceProblems.problem(c.problem)
+        let objective: Objective = c.optimizer.hasPrefix("MSGD") ? ConvergenceProblems.stochastic.objective : q.objective
+        if c.seeds > 1 {
+            // Mean of the final iterates over seeds.
+            var mean = [Double](repeating: 0, count: q.dimension)
+            for seed in 1...c.seeds {
+                var optimizer = try Self.makeOptimizer(c.optimizer, for: q, seed: UInt64(seed))
+                let final = try run(&optimizer, q, budget: c.budget, tolerance: 0, objective: objective).final
+                for i in mean.indices { mean[i] += Double(final[i]) / Double(c.seeds) }
+            }
+            let error = q.relativeError(mean.map { Float($0) })
+            print("convergence: \(c.testDescription): error \(error)")
+            #expect(error <= c.tolerance, "\(c.testDescription): error \(error), wanted \(c.tolerance)")
+            return
+        }
         var optimizer = try Self.makeOptimizer(c.optimizer, for: q)
-        let result = try run(&optimizer, q, budget: c.budget, tolerance: c.tolerance)
+        let result = try run(&optimizer, q, budget: c.budget, tolerance: c.tolerance, objective: objective)
         print("convergence: \(c.optimizer) on \(c.problem): \(result.steps.map(String.init) ?? "—") steps")
         #expect(result.steps != nil,
                 "\(c.optimizer) on \(c.problem): error \(q.relativeError(result.final)) after \(c.budget) steps, wanted \(c.tolerance)")
     }
 
-    func run(_ optimizer: inout any Optimizer, _ q: Quadratic, budget: Int, tolerance: Double) throws -> (steps: Int?, final: [Float]) {
+    func run(_ optimizer: inout any Optimizer, _ q: Quadratic, budget: Int, tolerance: Double,
+             objective: Objective? = nil) throws -> (steps: Int?, final: [Float]) {
         func open<O: Optimizer>(_ o: inout O) throws -> (steps: Int?, final: [Float]) {
             try stepsToTolerance(&o, start: [Float](repeating: 0, count: q.dimension), budget: budget,
-                                 tolerance: tolerance, error: q.relativeError, objective: q.objective)
+                                 tolerance: tolerance, error: q.relativeError, objective: objective ?? q.objective)
         }
         return try open(&optimizer)
     }
