@@ -58,4 +58,44 @@ func benchOptimizers(_ table: inout BenchTable) {
                   ratio: update / step, versus: "unchecked")
         blackHole(theta)
     }
+
+    // The noise alone: 10M normals added block by block into L1-sized buffers, one per thread — the
+    // compute ceiling of a noisy step.
+    for threads in [1, 2] {
+        let blocksPerThread = n / UpdateBlock.size / threads
+        let seconds = secondsPerCall(repeats: 5, minimumSeconds: 0.2) {
+            DispatchQueue.concurrentPerform(iterations: threads) { part in
+                var scratch = [Float](repeating: 0, count: UpdateBlock.size)
+                scratch.withUnsafeMutableBufferPointer { buffer in
+                    for block in 0..<blocksPerThread {
+                        var generator = Philox4x32(seed: UInt64(block) | UInt64(part) << 32)
+                        generator.addNormal(to: buffer, standardDeviation: 0.1)
+                    }
+                }
+            }
+        }
+        table.add("optim", "noise generation alone, L1 blocks (\(threads)t)",
+                  value: Double(blocksPerThread * threads * UpdateBlock.size) / seconds / 1e6, unit: "M/s")
+    }
+
+    // Noisy SGD (annealed gradient noise + momentum): the noise is generated block by block into the
+    // L1-resident direction, so its only cost over the plain step should be generating it.
+    for count in [1_000_000, 10_000_000] {
+        let layout = ParameterLayout.flat(count: count)
+        let gradient = Tensor(shape: [count], repeating: 1e-3)
+        let label = count >= 10_000_000 ? "10M" : "1M"
+        for threads in [1, 2] {
+            Parallelism.maximumThreadCount = threads
+            var theta = Tensor(shape: [count], repeating: 1)
+            var plain = try! SGD(layout: layout, learningRate: 1e-3, momentum: 0.9)
+            var noisy = try! SGD(layout: layout, learningRate: 1e-3, momentum: 0.9,
+                                 gradientNoise: GradientNoise(eta: 0.01, seed: 1))
+            let plainSeconds = secondsPerCall(repeats: 5, minimumSeconds: 0.2) { try! plain.step(&theta, gradient: gradient) }
+            let noisySeconds = secondsPerCall(repeats: 5, minimumSeconds: 0.2) { try! noisy.step(&theta, gradient: gradient) }
+            table.add("optim", "momentum step \(label) (\(threads)t)", value: Double(count) / plainSeconds / 1e6, unit: "M par/s")
+            table.add("optim", "noisy momentum step \(label) (\(threads)t)", value: Double(count) / noisySeconds / 1e6,
+                      unit: "M par/s", ratio: plainSeconds / noisySeconds, versus: "plain")
+            blackHole(theta)
+        }
+    }
 }
