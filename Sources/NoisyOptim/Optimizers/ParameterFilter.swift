@@ -41,13 +41,3 @@ public enum ParameterFilter: Codable, Sendable, Hashable {
         return result
     }
 }
-
-extension ParameterLayout {
-    /// A layout of one segment of `count` scalars with role `.other`: the unknowns of a problem
-    /// that has no layers (a quadratic, a least-squares fit).
-    public static func flat(count: Int, name: String = "parameters") -> ParameterLayout {
-        var layout = ParameterLayout()
-        layout.append(name, shape: [count])
-        return layout
-    }
-}
