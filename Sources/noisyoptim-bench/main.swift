@@ -5,6 +5,7 @@ import Foundation
 import NoisyOptim
 
 let groups: [(name: String, run: (inout BenchTable) -> Void)] = [
+    ("sampling", benchSampling),
 ]
 
 let requested = Set(CommandLine.arguments.dropFirst())
