@@ -5,6 +5,8 @@ import Foundation
 import NoisyOptim
 
 let groups: [(name: String, run: (inout BenchTable) -> Void)] = [
+    ("random", benchRandom),
+    ("optim", benchOptimizers),
     ("sampling", benchSampling),
 ]
 
