@@ -9,6 +9,7 @@ let groups: [(name: String, run: (inout BenchTable) -> Void)] = [
     ("random", benchRandom),
     ("autodiff", benchAutodiff),
     ("optim", benchOptimizers),
+    ("sampling", benchSampling),
 ]
 
 let requested = Set(CommandLine.arguments.dropFirst())
