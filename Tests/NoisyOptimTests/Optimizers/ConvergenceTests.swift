@@ -81,6 +81,10 @@ struct ConvergenceCase: CustomTestStringConvertible, Sendable {
         // noise vanishes at the minimizer, so a constant rate converges linearly.
         .init(optimizer: "MSGD", problem: "least squares", tolerance: 1e-4, budget: 1_000),
         .init(optimizer: "MSGD + momentum", problem: "least squares", tolerance: 1e-4, budget: 500),
+        // The same with the library's multiplicative-SGD classes (Wu et al. 2020): mini-batches
+        // without replacement, and Gaussian weights imitating them.
+        .init(optimizer: "MSGD (SGDSampling)", problem: "least squares", tolerance: 1e-4, budget: 1_000),
+        .init(optimizer: "MSGD (GaussianSampling)", problem: "least squares", tolerance: 1e-4, budget: 1_000),
         // Perturbed GD with constant σ = 0.01 keeps a stationary spread ≈ σ per direction; its mean
         // over 8 seeds is within σ·‖1‖/(‖x*‖√8) ≈ 0.6·10⁻² of x*.
         .init(optimizer: "PGD", problem: "κ=100", tolerance: 1.5e-2, budget: 1_000, seeds: 8),
@@ -135,6 +139,13 @@ struct ConvergenceCase: CustomTestStringConvertible, Sendable {
             return try MultiplicativeSGD(layout: layout, learningRate: .constant(0.5 / q.largest),
                                          sampling: RandomBatch(exampleCount: data.rows, batchSize: 16), samplingSeed: seed,
                                          momentum: name == "MSGD" ? 0 : 0.5)
+        case "MSGD (SGDSampling)", "MSGD (GaussianSampling)":
+            let data = ConvergenceProblems.stochastic
+            let scheme: any SamplingScheme = name == "MSGD (SGDSampling)"
+                ? try SGDSampling(exampleCount: data.rows, batchSize: 16)
+                : try GaussianSampling(exampleCount: data.rows, imitatingBatchSize: 16)
+            return try MultiplicativeSGD(layout: layout, learningRate: .constant(0.5 / q.largest),
+                                         sampling: scheme, samplingSeed: seed)
         case "PGD", "layer-wise PGD", "Anti-PGD":
             // A quadratic has one segment; layer-wise cuts it in five to have layers to cycle through.
             var layers = ParameterLayout()
