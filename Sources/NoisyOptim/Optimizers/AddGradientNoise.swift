@@ -30,8 +30,8 @@ public struct GradientNoise: Codable, Sendable {
 /// The paper uses γ = 0.55 and picks η from {0.01, 0.3, 1.0} per task; the noise enters after
 /// gradient clipping and before the optimizer proper (SGD, momentum or Adam alike), as here.
 ///
-/// The noise of step t, block b is `Philox4x32(seed: mix(key(seed, t), b))`'s normals (see
-/// `RandomStream`): it depends on (seed, t, position) only, so runs replay bit for bit across
+/// The noise at position i of step t is normal i mod 2048 of `Philox4x32(seed: mix(key(seed, t), ⌊i/2048⌋))`
+/// (see `RandomStream`): it depends on (seed, t, position) only, so runs replay bit for bit across
 /// thread counts and checkpoints, and a step whose σₜ is 0 adds nothing and draws nothing —
 /// with η = 0 the optimizer equals its noiseless twin bit for bit.
 public struct AddGradientNoise: GradientTransform {
@@ -77,7 +77,7 @@ public struct AddGradientNoise: GradientTransform {
     @inline(__always)
     public func apply(_ plan: Plan, to block: UpdateBlock) {
         guard plan.sigma != 0 else { return }
-        var generator = RandomStream.generator(stepKey: plan.stepKey, block: block.index)
+        var generator = RandomStream.generator(stepKey: plan.stepKey, position: block.range.lowerBound)
         generator.addNormal(to: UnsafeMutableBufferPointer(start: block.direction, count: block.count),
                             standardDeviation: plan.sigma)
     }

@@ -8,12 +8,16 @@
 /// noisy component just its seed plus the optimizer's step count: a checkpoint restores it
 /// exactly, a skipped step consumes nothing, and a noise scale of 0 (which skips the draw)
 /// leaves later steps' noise unchanged — so with η = 0 a noisy optimizer equals its plain twin
-/// bit for bit. Blocks of `UpdateBlock.size` scalars get their own keys, so threads can fill
+/// bit for bit. Blocks of `RandomStream.blockSize` scalars get their own keys, so threads can fill
 /// disjoint blocks without coordinating.
 enum RandomStream: UInt64 {
     case gradientNoise = 0x6E6F_6973_6521   // distinct constants keep the streams of one seed apart
     case sampling = 0x7361_6D70_6C65
     case perturbation = 0x7065_7274_7572
+
+    /// Scalars per keyed block of noise: position i of a step's noise is value i mod 2048 of block
+    /// ⌊i / 2048⌋'s generator. Fixed, so the noise never depends on how a step cuts its work.
+    static let blockSize = 2048
 
     /// SplitMix64's finalizer (Steele, Lea and Flood 2014): a bijection that spreads every input bit.
     @inline(__always)
@@ -35,10 +39,20 @@ enum RandomStream: UInt64 {
         Philox4x32(seed: mix(stepKey &+ UInt64(truncatingIfNeeded: block)))
     }
 
+    /// The generator positioned at flat position `position` (a multiple of 4): the generator of
+    /// its block, advanced past the ⌊offset / 4⌋ Philox blocks (4 normals each) before it.
+    @inline(__always)
+    static func generator(stepKey: UInt64, position: Int) -> Philox4x32 {
+        let block = position / blockSize, offset = position - block * blockSize
+        var generator = generator(stepKey: stepKey, block: block)
+        if offset > 0 { generator.skip(blocks: UInt64(offset / 4)) }
+        return generator
+    }
+
     /// buffer[i] += σ·zᵢ for i < count, z drawn block by block under `stepKey` (block b covers
-    /// positions b·`UpdateBlock.size` …), in parallel over blocks.
+    /// positions b·`blockSize` …), in parallel over blocks.
     static func addNormal(to buffer: UnsafeMutablePointer<Float>, count: Int, standardDeviation sigma: Float, stepKey: UInt64) {
-        let size = UpdateBlock.size
+        let size = blockSize
         let blocks = (count + size - 1) / size
         Parallel.forEachChunk(count: blocks, minimumChunk: max(1, Kernels.parallelThreshold / size)) { range in
             for b in range {

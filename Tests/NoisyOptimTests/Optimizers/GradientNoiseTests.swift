@@ -108,6 +108,24 @@ import Testing
         #expect(a == b)
     }
 
+    @Test func noiseIsPhiloxNormalsKeyedByPositionBlock() throws {
+        // Position i of step t's noise is normal i mod 2048 of the generator keyed by (seed, t, ⌊i/2048⌋),
+        // whatever block size the step processes: a definition, pinned against normalFloats.
+        let count = 5000, seed: UInt64 = 13
+        var sgd = try SGD(layout: .flat(count: count), learningRate: 1, gradientNoise: GradientNoise(eta: 1, gamma: 0, seed: seed))
+        for t in 0..<2 {
+            let got = try noise(&sgd, count: count)
+            let stepKey = RandomStream.gradientNoise.key(seed: seed, step: t)
+            var expected: [Float] = []
+            for block in 0..<3 {
+                var generator = RandomStream.generator(stepKey: stepKey, block: block)
+                expected += generator.normalFloats(count: min(RandomStream.blockSize, count - block * RandomStream.blockSize))
+            }
+            let exact = got == expected
+            #expect(exact, "step \(t)")
+        }
+    }
+
     @Test func sameNoiseWhateverTheThreadCount() throws {
         let count = 300_000
         let saved = Parallelism.maximumThreadCount
