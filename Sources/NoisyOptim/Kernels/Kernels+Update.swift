@@ -30,57 +30,53 @@ extension Kernels {
     // MARK: - Whole-buffer passes
 
     /// Σ xᵢ² (in Double across fixed blocks, so the result never depends on the thread count) and
-    /// the number of NaN or ±∞ elements, in one read of `x`.
+    /// the number of NaN or ±∞ elements, in one read of `x` (a second one only if there are some).
     ///
     /// A finite value above ~1.8·10¹⁹ squares to +∞ in Float, so the sum can be +∞ with a zero count.
     static func squaredNormAndNonFiniteCount(_ x: UnsafePointer<Float>, count: Int) -> (sumOfSquares: Double, nonFinite: Int) {
         let blocks = (count + reductionBlock - 1) / reductionBlock
-        guard blocks > 1 else {
-            let (s, n) = blockSquaresAndNonFinite(x, count: count)
-            return (Double(s), n)
-        }
-        var sums = [Double](repeating: 0, count: blocks)
-        var counts = [Int](repeating: 0, count: blocks)
+        var sums = [Double](repeating: 0, count: max(blocks, 1))
+        var probes = [Float](repeating: 0, count: max(blocks, 1))
         sums.withUnsafeMutableBufferPointer { sums in
-            counts.withUnsafeMutableBufferPointer { counts in
-                let sumsBase = sums.baseAddress!, countsBase = counts.baseAddress!
+            probes.withUnsafeMutableBufferPointer { probes in
+                let sumsBase = sums.baseAddress!, probesBase = probes.baseAddress!
                 Parallel.forEachChunk(count: blocks, minimumChunk: max(1, parallelThreshold / reductionBlock)) { range in
                     for block in range {
                         let start = block * reductionBlock
-                        let (s, n) = blockSquaresAndNonFinite(x + start, count: min(reductionBlock, count - start))
+                        let (s, p) = blockSquaresAndProbe(x + start, count: min(reductionBlock, count - start))
                         sumsBase[block] = Double(s)
-                        countsBase[block] = n
+                        probesBase[block] = p
                     }
                 }
             }
         }
-        return (sums.reduce(0, +), counts.reduce(0, +))
+        guard probes.contains(where: { $0 != 0 }) else { return (sums.reduce(0, +), 0) }
+        // Rare path: something is not finite; count it for the error message.
+        var nonFinite = 0
+        for i in 0..<count where !x[i].isFinite { nonFinite += 1 }
+        return (sums.reduce(0, +), nonFinite)
     }
 
-    static func blockSquaresAndNonFinite(_ x: UnsafePointer<Float>, count: Int) -> (Float, Int) {
-        var s0 = Vector(), s1 = Vector()
-        var bad = SIMD16<Int32>()
+    /// Σ xᵢ² over one stretch, and a probe Σ (xᵢ − xᵢ) that is exactly 0 when every xᵢ is finite
+    /// and NaN otherwise (∞ − ∞ and NaN − NaN are NaN): three vector operations per vector, no
+    /// integer masks.
+    static func blockSquaresAndProbe(_ x: UnsafePointer<Float>, count: Int) -> (Float, Float) {
+        var s0 = Vector(), s1 = Vector(), p0 = Vector(), p1 = Vector()
         var i = 0
         while i + 32 <= count {
             let a = loadVector(x + i), b = loadVector(x + i + 16)
             s0 += a * a
             s1 += b * b
-            bad &+= nonFiniteLanes(a) &+ nonFiniteLanes(b)
+            p0 += a - a
+            p1 += b - b
             i += 32
         }
         forEachLaneGroup(count: count - i) { offset, lanes in
             let a = loadLanes(x + i + offset, lanes)
             s0 += a * a
-            bad &+= nonFiniteLanes(a)
+            p0 += a - a
         }
-        return ((s0 + s1).sum(), Int(bad.wrappedSum()))
-    }
-
-    /// 1 in each lane that holds NaN or ±∞ (an all-ones exponent), else 0.
-    @inline(__always)
-    static func nonFiniteLanes(_ v: Vector) -> SIMD16<Int32> {
-        let exponent = SIMD16<UInt32>(repeating: 0x7F80_0000)
-        return SIMD16<Int32>(repeating: 0).replacing(with: 1, where: v.bitPattern & exponent .== exponent)
+        return ((s0 + s1).sum(), (p0 + p1).sum())
     }
 
     // MARK: - Block kernels (pointers to one block; `count` is its length)
