@@ -67,8 +67,8 @@ public struct MLP: Sendable {
     /// it chose. Only the examples listed in W (with a non-zero weight) are evaluated: their rows
     /// are gathered into one batch.
     ///
-    /// The closure keeps one `Tape`, so repeated calls reuse its buffers; it is not meant to be
-    /// called from several threads at once.
+    /// The closure keeps one `Tape` (see `objective(in:_:)`), so repeated calls reuse its
+    /// buffers; it is not meant to be called from several threads at once.
     public func objective(inputs: Tensor, labels: [Int]) -> (_ point: Tensor, _ weights: SampleWeights) throws -> (loss: Float, gradient: Tensor) {
         checkInputs(inputs)
         precondition(labels.count == inputs.shape[0], "\(labels.count) labels for \(inputs.shape[0]) examples")
@@ -76,15 +76,11 @@ public struct MLP: Sendable {
         if let bad = labels.first(where: { $0 < 0 || $0 >= classes }) {
             preconditionFailure("label \(bad) is outside the model's 0..<\(classes) classes")
         }
-        let tape = Tape()
-        return { [self] point, weights in
+        return NoisyOptim.objective(in: layout) { [self] tape, weights in
             let (indices, w) = MLP.nonZero(weights, exampleCount: inputs.shape[0])
-            let result = tape.valueWithGradient(at: point, in: layout) { tape in
-                let logits = self(tape.constant(inputs).gatheringRows(indices))
-                let losses = tape.recordSoftmaxCrossEntropy(logits, labelCount: indices.count) { labels[indices[$0]] }
-                return weightedSum(losses, weights: w)
-            }
-            return (result.value, result.gradient)
+            let logits = self(tape.constant(inputs).gatheringRows(indices))
+            let losses = tape.recordSoftmaxCrossEntropy(logits, labelCount: indices.count) { labels[indices[$0]] }
+            return weightedSum(losses, weights: w)
         }
     }
 
@@ -97,15 +93,11 @@ public struct MLP: Sendable {
         precondition(targets.shape == [inputs.shape[0], outputs] || (outputs == 1 && targets.shape == [inputs.shape[0]]),
                      "targets of shape \(targets.shape) do not fit \(inputs.shape[0]) examples of \(outputs) outputs")
         let targetRows = targets.reshaped(to: [inputs.shape[0], outputs])
-        let tape = Tape()
-        return { [self] point, weights in
+        return NoisyOptim.objective(in: layout) { [self] tape, weights in
             let (indices, w) = MLP.nonZero(weights, exampleCount: inputs.shape[0])
-            let result = tape.valueWithGradient(at: point, in: layout) { tape in
-                let predictions = self(tape.constant(inputs).gatheringRows(indices))
-                let losses = squaredError(predictions: predictions, targets: tape.constant(targetRows).gatheringRows(indices))
-                return weightedSum(losses, weights: w)
-            }
-            return (result.value, result.gradient)
+            let predictions = self(tape.constant(inputs).gatheringRows(indices))
+            let losses = squaredError(predictions: predictions, targets: tape.constant(targetRows).gatheringRows(indices))
+            return weightedSum(losses, weights: w)
         }
     }
 

@@ -106,7 +106,7 @@ import Testing
     /// gradient is 2·Xᵀ·diag(W)·(Xθ − y); with W = 1/n on every example, Xᵀ(Xθ − y)·(2/n).
     /// A second, unused segment must come back as zeros.
     @Test(arguments: [false, true])
-    func linearRegressionMatchesItsClosedForm(sparse: Bool) {
+    func linearRegressionMatchesItsClosedForm(sparse: Bool) throws {
         var generator = TestGenerator(seed: 3)
         let (n, d) = (9, 4)
         let x = Tensor(shape: [n, d], scalars: generator.floats(n * d))
@@ -118,12 +118,15 @@ import Testing
         let weights = sparse
             ? SampleWeights(exampleCount: n, indices: [4, 1, 4, 7], weights: [0.5, -0.25, 0.5, 2])
             : SampleWeights.full(exampleCount: n)
-        let (loss, gradient) = valueWithGradient(at: point, in: layout) { tape in
+        // Through the closure shape the optimizers call: (point, W) → (loss, flat gradient).
+        let f = objective(in: layout) { tape, weights in
             let rows = tape.constant(x).gatheringRows(weights.indices)
             let predictions = matmul(rows, tape.parameter(theta)).reshaped(to: [-1])
             let targets = tape.constant(y).gatheringRows(weights.indices)
             return weightedSum(squaredError(predictions: predictions, targets: targets), weights: weights.weights)
         }
+        let (loss, gradient) = try f(point, weights)
+        #expect(try f(point, weights) == (loss, gradient), "a second call on the reused tape gives the same numbers")
         // The closed form, in Double.
         let th = point.slice(theta).scalars.map(Double.init)
         var expectedGradient = [Double](repeating: 0, count: d)
