@@ -5,8 +5,11 @@ import Foundation
 import NoisyOptim
 
 let groups: [(name: String, run: (inout BenchTable) -> Void)] = [
+    ("gemm", benchGEMM),
     ("random", benchRandom),
     ("autodiff", benchAutodiff),
+    ("optim", benchOptimizers),
+    ("sampling", benchSampling),
 ]
 
 let requested = Set(CommandLine.arguments.dropFirst())

@@ -25,20 +25,22 @@
 public struct Philox4x32: RandomNumberGenerator, Codable, Sendable, Hashable {
     /// The 64-bit key (k₀, k₁).
     public private(set) var key: SIMD2<UInt32>
-    /// The 128-bit counter of the next block to be consumed, least significant word first.
+    /// The 128-bit counter of the next block to be consumed, least significant word first. While
+    /// `next()` holds the second half of a block, the counter already points past that block, so
+    /// `Philox4x32(key:counter:)` from these two values resumes at the next whole block.
     public private(set) var counter: SIMD4<UInt32>
     /// The second half of the last block `next()` drew, not yet returned. Fills and `skip` drop
     /// it, so that after them the state is exactly (key, counter).
     private var buffered: UInt64?
 
-    /// Philox multipliers M₀, M₁ and Weyl key increments W₀, W₁ (Salmon et al. 2011, table 2 and
-    /// section 5; the same constants as Random123's `philox.h`).
+    /// Philox multipliers M₀, M₁ and Weyl key increments W₀, W₁ (Salmon et al. 2011; the same
+    /// constants as Random123's `philox.h`, and checked by the known-answer tests).
     @usableFromInline static let multiplier0: UInt32 = 0xD251_1F53
     @usableFromInline static let multiplier1: UInt32 = 0xCD9E_8D57
     @usableFromInline static let weyl0: UInt32 = 0x9E37_79B9
     @usableFromInline static let weyl1: UInt32 = 0xBB67_AE85
-    /// The number of rounds: 10, the value Random123 recommends ("Philox4x32-10"); 7 already
-    /// passes BigCrush, 10 leaves a safety margin.
+    /// The number of rounds: 10, the value Random123 recommends ("Philox4x32-10"). The paper
+    /// reports that 7 rounds already pass TestU01's BigCrush; 10 leaves a safety margin.
     @usableFromInline static let rounds = 10
 
     /// A generator whose key is the seed's two 32-bit halves, k = (low 32 bits, high 32 bits),
@@ -158,7 +160,7 @@ public struct Philox4x32: RandomNumberGenerator, Codable, Sendable, Hashable {
     }
 
     /// c + n modulo 2¹²⁸, the counter being four 32-bit words, least significant first.
-    @inlinable
+    @inlinable @inline(__always)
     static func counter(_ c: SIMD4<UInt32>, plus n: UInt64) -> SIMD4<UInt32> {
         let low = (UInt64(c[0]) | UInt64(c[1]) << 32).addingReportingOverflow(n)
         var high = UInt64(c[2]) | UInt64(c[3]) << 32

@@ -218,8 +218,9 @@ private func ulps(_ actual: Float, _ expected: Double) -> Double {
 
 /// Changes the process-wide `Parallelism.maximumThreadCount`, so it runs serialized and restores it.
 @Suite(.serialized) struct RandomFillThreadingTests {
-    /// Large enough that `Parallel.forEachChunk` really uses two (and three) chunks: the check on
-    /// `chunks` below guards against the threshold growing past the test size.
+    /// Large enough that `Parallel.forEachChunk` really uses two chunks (split at an odd number of
+    /// steps, so also inside the two-step loop): the check on `chunks` below guards against the
+    /// threshold growing past the test size.
     static let count = 2 * Philox4x32.minimumFloatsPerThread + 37
 
     @Test func valuesDoNotDependOnThreadCount() {
@@ -232,7 +233,7 @@ private func ulps(_ actual: Float, _ expected: Double) -> Double {
         var results: [[Float]] = []
         var noisy: [[Float]] = []
         var states: [Philox4x32] = []
-        for threads in [1, 2, 3] {
+        for threads in [1, 2] {
             Parallelism.maximumThreadCount = threads
             var generator = Philox4x32(key: SIMD2(3, 4), counter: SIMD4(0xFFFF_0000, 0, 0, 0))
             results.append(generator.normalFloats(count: Self.count) + generator.uniformFloats(count: Self.count))
@@ -242,10 +243,8 @@ private func ulps(_ actual: Float, _ expected: Double) -> Double {
             states.append(generator)
         }
         #expect(firstDifference(results[0], results[1]) == nil, "1 vs 2 threads")
-        #expect(firstDifference(results[0], results[2]) == nil, "1 vs 3 threads")
         #expect(firstDifference(noisy[0], noisy[1]) == nil, "addNormal, 1 vs 2 threads")
-        #expect(firstDifference(noisy[0], noisy[2]) == nil, "addNormal, 1 vs 3 threads")
-        #expect(states[0] == states[1] && states[0] == states[2])
+        #expect(states[0] == states[1])
     }
 }
 
@@ -256,10 +255,18 @@ private func ulps(_ actual: Float, _ expected: Double) -> Double {
 /// seeded it either always passes or always fails).
 @Suite struct RandomDistributionTests {
     static let sampleSize = 200_000
+    /// One sample of each kind, generated once and shared by the checks (debug builds are slow).
+    static let uniforms: [Float] = {
+        var generator = Philox4x32(seed: 12_345)
+        return generator.uniformFloats(count: sampleSize)
+    }()
+    static let normals: [Float] = {
+        var generator = Philox4x32(seed: 777)
+        return generator.normalFloats(count: sampleSize)
+    }()
 
     @Test func uniformMomentsAndRange() {
-        var generator = Philox4x32(seed: 12_345)
-        let u = generator.uniformFloats(count: Self.sampleSize).map(Double.init)
+        let u = Self.uniforms.map(Double.init)
         #expect(u.allSatisfy { $0 > 0 && $0 <= 1 })
         let n = Double(u.count)
         let mean = u.reduce(0, +) / n
@@ -270,8 +277,7 @@ private func ulps(_ actual: Float, _ expected: Double) -> Double {
     }
 
     @Test func uniformChiSquareAndKolmogorovSmirnov() {
-        var generator = Philox4x32(seed: 54_321)
-        let u = generator.uniformFloats(count: Self.sampleSize)
+        let u = Self.uniforms
         let bins = 100
         var counts = [Int](repeating: 0, count: bins)
         for value in u { counts[min(bins - 1, Int((value * Float(bins)).rounded(.up)) - 1)] += 1 }
@@ -291,8 +297,7 @@ private func ulps(_ actual: Float, _ expected: Double) -> Double {
     }
 
     @Test func normalMomentsAndFiniteness() {
-        var generator = Philox4x32(seed: 777)
-        let z = generator.normalFloats(count: Self.sampleSize)
+        let z = Self.normals
         #expect(z.allSatisfy { $0.isFinite })
         #expect(z.allSatisfy { abs($0) <= 5.78 }, "Box–Muller on 24-bit u cannot exceed √(48 ln 2) ≈ 5.77")
         let n = Double(z.count)
@@ -313,8 +318,7 @@ private func ulps(_ actual: Float, _ expected: Double) -> Double {
     }
 
     @Test func normalKolmogorovSmirnov() {
-        var generator = Philox4x32(seed: 888)
-        let sorted = generator.normalFloats(count: Self.sampleSize).sorted()
+        let sorted = Self.normals.sorted()
         let n = Double(sorted.count)
         var d = 0.0
         for (i, value) in sorted.enumerated() {
@@ -329,10 +333,8 @@ private func ulps(_ actual: Float, _ expected: Double) -> Double {
     /// correlation has SE 1/√n under independence.
     @Test(arguments: [1, 2, 3, 4, 16])
     func neighboursAreUncorrelated(lag: Int) {
-        var generator = Philox4x32(seed: 999)
-        let z = generator.normalFloats(count: Self.sampleSize).map(Double.init)
-        var generatorU = Philox4x32(seed: 1000)
-        let u = generatorU.uniformFloats(count: Self.sampleSize).map { Double($0) - 0.5 }
+        let z = Self.normals.map(Double.init)
+        let u = Self.uniforms.map { Double($0) - 0.5 }
         for (values, variance) in [(z, 1.0), (u, 1.0 / 12)] {
             var sum = 0.0
             for i in 0..<(values.count - lag) { sum += values[i] * values[i + lag] }
@@ -344,8 +346,7 @@ private func ulps(_ actual: Float, _ expected: Double) -> Double {
     /// The radius and angle of a pair are independent: the squared pair radius z₀² + z₁² is
     /// Exp(½)-distributed, mean 2 and SD 2, whatever the angle.
     @Test func pairRadiusIsExponential() {
-        var generator = Philox4x32(seed: 4242)
-        let z = generator.normalFloats(count: Self.sampleSize)
+        let z = Self.normals
         var sum = 0.0
         for pair in stride(from: 0, to: z.count, by: 2) {
             sum += Double(z[pair] * z[pair] + z[pair + 1] * z[pair + 1])

@@ -1,0 +1,184 @@
+// Kernels+Update: the element-wise pieces of an optimizer step, over one cache-sized block.
+//
+// A step runs its transforms block by block (see `UpdateEngine`), so these loops see a few
+// thousand scalars that sit in L1; the memory traffic of a step is one read of the gradient and
+// one read and write of each per-parameter buffer, whatever the number of transforms.
+
+/// Calls `body(offset, lanes)` for every 16-lane stretch of `0..<count`, the last one possibly
+/// shorter. After inlining the main loop sees `lanes == 16` as a constant.
+@inline(__always)
+func forEachLaneGroup(count: Int, _ body: (_ offset: Int, _ lanes: Int) -> Void) {
+    var i = 0
+    while i + 16 <= count {
+        body(i, 16)
+        i += 16
+    }
+    if i < count { body(i, count - i) }
+}
+
+@inline(__always)
+func loadLanes(_ pointer: UnsafePointer<Float>, _ lanes: Int) -> Vector {
+    lanes == 16 ? loadVector(pointer) : loadPartialVector(pointer, count: lanes)
+}
+
+@inline(__always)
+func storeLanes(_ vector: Vector, _ pointer: UnsafeMutablePointer<Float>, _ lanes: Int) {
+    if lanes == 16 { storeVector(vector, pointer) } else { storePartialVector(vector, pointer, count: lanes) }
+}
+
+extension Kernels {
+    // MARK: - Whole-buffer passes
+
+    /// Σ xᵢ² (in Double across fixed blocks, so the result never depends on the thread count) and
+    /// the number of NaN or ±∞ elements, in one read of `x`.
+    ///
+    /// A finite value above ~1.8·10¹⁹ squares to +∞ in Float, so the sum can be +∞ with a zero count.
+    static func squaredNormAndNonFiniteCount(_ x: UnsafePointer<Float>, count: Int) -> (sumOfSquares: Double, nonFinite: Int) {
+        let blocks = (count + reductionBlock - 1) / reductionBlock
+        guard blocks > 1 else {
+            let (s, n) = blockSquaresAndNonFinite(x, count: count)
+            return (Double(s), n)
+        }
+        var sums = [Double](repeating: 0, count: blocks)
+        var counts = [Int](repeating: 0, count: blocks)
+        sums.withUnsafeMutableBufferPointer { sums in
+            counts.withUnsafeMutableBufferPointer { counts in
+                let sumsBase = sums.baseAddress!, countsBase = counts.baseAddress!
+                Parallel.forEachChunk(count: blocks, minimumChunk: max(1, parallelThreshold / reductionBlock)) { range in
+                    for block in range {
+                        let start = block * reductionBlock
+                        let (s, n) = blockSquaresAndNonFinite(x + start, count: min(reductionBlock, count - start))
+                        sumsBase[block] = Double(s)
+                        countsBase[block] = n
+                    }
+                }
+            }
+        }
+        return (sums.reduce(0, +), counts.reduce(0, +))
+    }
+
+    static func blockSquaresAndNonFinite(_ x: UnsafePointer<Float>, count: Int) -> (Float, Int) {
+        var s0 = Vector(), s1 = Vector()
+        var bad = SIMD16<Int32>()
+        var i = 0
+        while i + 32 <= count {
+            let a = loadVector(x + i), b = loadVector(x + i + 16)
+            s0 += a * a
+            s1 += b * b
+            bad &+= nonFiniteLanes(a) &+ nonFiniteLanes(b)
+            i += 32
+        }
+        forEachLaneGroup(count: count - i) { offset, lanes in
+            let a = loadLanes(x + i + offset, lanes)
+            s0 += a * a
+            bad &+= nonFiniteLanes(a)
+        }
+        return ((s0 + s1).sum(), Int(bad.wrappedSum()))
+    }
+
+    /// 1 in each lane that holds NaN or ±∞ (an all-ones exponent), else 0.
+    @inline(__always)
+    static func nonFiniteLanes(_ v: Vector) -> SIMD16<Int32> {
+        let exponent = SIMD16<UInt32>(repeating: 0x7F80_0000)
+        return SIMD16<Int32>(repeating: 0).replacing(with: 1, where: v.bitPattern & exponent .== exponent)
+    }
+
+    // MARK: - Block kernels (pointers to one block; `count` is its length)
+
+    /// d = x, or d = −x when `negate` (PyTorch's `maximize`).
+    @inline(__always)
+    static func loadDirection(_ x: UnsafePointer<Float>, into d: UnsafeMutablePointer<Float>, count: Int, negate: Bool) {
+        if negate {
+            forEachLaneGroup(count: count) { i, lanes in storeLanes(-loadLanes(x + i, lanes), d + i, lanes) }
+        } else {
+            d.update(from: x, count: count)
+        }
+    }
+
+    /// θ = θ + α·d: the final stage of a step, α = −learning rate.
+    @inline(__always)
+    static func addScaled(_ d: UnsafePointer<Float>, scale alpha: Float, to theta: UnsafeMutablePointer<Float>, count: Int) {
+        let a = Vector(repeating: alpha)
+        forEachLaneGroup(count: count) { i, lanes in
+            storeLanes(loadLanes(theta + i, lanes) + a * loadLanes(d + i, lanes), theta + i, lanes)
+        }
+    }
+
+    /// d = d + λ·θ (PyTorch's `grad.add(param, alpha=weight_decay)`).
+    @inline(__always)
+    static func addWeightDecay(_ d: UnsafeMutablePointer<Float>, parameters theta: UnsafePointer<Float>, lambda: Float, count: Int) {
+        let l = Vector(repeating: lambda)
+        forEachLaneGroup(count: count) { i, lanes in
+            storeLanes(loadLanes(d + i, lanes) + l * loadLanes(theta + i, lanes), d + i, lanes)
+        }
+    }
+
+    /// d = d·s.
+    @inline(__always)
+    static func scale(_ d: UnsafeMutablePointer<Float>, by s: Float, count: Int) {
+        let v = Vector(repeating: s)
+        forEachLaneGroup(count: count) { i, lanes in storeLanes(loadLanes(d + i, lanes) * v, d + i, lanes) }
+    }
+
+    /// d = min(max(d, −c), c); NaN stays NaN.
+    @inline(__always)
+    static func clamp(_ d: UnsafeMutablePointer<Float>, limit c: Float, count: Int) {
+        let high = Vector(repeating: c), low = Vector(repeating: -c)
+        forEachLaneGroup(count: count) { i, lanes in
+            var x = loadLanes(d + i, lanes)
+            x.replace(with: high, where: x .> high)
+            x.replace(with: low, where: x .< low)
+            storeLanes(x, d + i, lanes)
+        }
+    }
+
+    /// PyTorch's momentum buffer: v = d on the first step, else v = μ·v + (1 − dampening)·d; then
+    /// d = d + μ·v (Nesterov) or d = v.
+    @inline(__always)
+    static func momentum(_ d: UnsafeMutablePointer<Float>, velocity v: UnsafeMutablePointer<Float>, count: Int,
+                         momentum mu: Float, gradientScale: Float, nesterov: Bool, first: Bool) {
+        let m = Vector(repeating: mu), s = Vector(repeating: gradientScale)
+        switch (first, nesterov) {
+        case (true, false):
+            v.update(from: d, count: count)
+        case (true, true):
+            forEachLaneGroup(count: count) { i, lanes in
+                let g = loadLanes(d + i, lanes)
+                storeLanes(g, v + i, lanes)
+                storeLanes(g + m * g, d + i, lanes)
+            }
+        case (false, false):
+            forEachLaneGroup(count: count) { i, lanes in
+                let velocity = m * loadLanes(v + i, lanes) + s * loadLanes(d + i, lanes)
+                storeLanes(velocity, v + i, lanes)
+                storeLanes(velocity, d + i, lanes)
+            }
+        case (false, true):
+            forEachLaneGroup(count: count) { i, lanes in
+                let g = loadLanes(d + i, lanes)
+                let velocity = m * loadLanes(v + i, lanes) + s * g
+                storeLanes(velocity, v + i, lanes)
+                storeLanes(g + m * velocity, d + i, lanes)
+            }
+        }
+    }
+
+    /// Adam's moments and direction (Kingma & Ba 2015, Algorithm 1):
+    /// m = β₁m + (1−β₁)d, v = β₂v + (1−β₂)d², d = (m / (√v · c₂ + ε)) · c₁ with c₁ = 1/(1−β₁ᵗ⁺¹),
+    /// c₂ = 1/√(1−β₂ᵗ⁺¹) — the bias corrections, arranged as PyTorch does (ε added after √v̂).
+    @inline(__always)
+    static func adam(_ d: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, count: Int,
+                     beta1: Float, beta2: Float, correction1: Float, correction2: Float, epsilon: Float) {
+        let b1 = Vector(repeating: beta1), b2 = Vector(repeating: beta2)
+        let c1 = Vector(repeating: 1 - beta1), c2 = Vector(repeating: 1 - beta2)
+        let k1 = Vector(repeating: correction1), k2 = Vector(repeating: correction2), e = Vector(repeating: epsilon)
+        forEachLaneGroup(count: count) { i, lanes in
+            let g = loadLanes(d + i, lanes)
+            let first = b1 * loadLanes(m + i, lanes) + c1 * g
+            let second = b2 * loadLanes(v + i, lanes) + c2 * (g * g)
+            storeLanes(first, m + i, lanes)
+            storeLanes(second, v + i, lanes)
+            storeLanes(first / (second.squareRoot() * k2 + e) * k1, d + i, lanes)
+        }
+    }
+}

@@ -1,0 +1,84 @@
+// AddGradientNoise: annealed Gaussian gradient noise (Neelakantan et al. 2015), generated block by
+// block into the L1-resident direction and never materialized as a full-size buffer.
+
+import Foundation
+
+/// The annealed noise of Neelakantan et al. 2015: g ← g + N(0, σₜ²I) with σₜ² = η / (1 + t)^γ.
+public struct GradientNoise: Codable, Sendable {
+    /// η ≥ 0, a number or a schedule of the step (σₜ² = ηₜ / (1 + t)^γ). The paper searched
+    /// η ∈ {0.01, 0.3, 1.0}.
+    public var eta: Schedule
+    /// γ ≥ 0; the paper fixes γ = 0.55.
+    public var gamma: Double
+    /// The key of the noise stream.
+    public var seed: UInt64
+
+    /// σₜ² = η/(1 + t)^γ with the stream keyed by `seed`. Validated when an optimizer is built.
+    public init(eta: Schedule, gamma: Double = 0.55, seed: UInt64) {
+        self.eta = eta
+        self.gamma = gamma
+        self.seed = seed
+    }
+}
+
+/// Adds annealed Gaussian noise to the direction (Neelakantan, Vilnis, Le, Sutskever, Kaiser,
+/// Kurach and Martens 2015, "Adding Gradient Noise Improves Learning for Very Deep Networks",
+/// arXiv:1511.06807):
+///
+///     g ← g + N(0, σₜ²I),   σₜ² = η / (1 + t)^γ,   t = 0, 1, 2, …
+///
+/// The paper uses γ = 0.55 and picks η from {0.01, 0.3, 1.0} per task; the noise enters after
+/// gradient clipping and before the optimizer proper (SGD, momentum or Adam alike), as here.
+///
+/// The noise of step t, block b is `Philox4x32(seed: mix(key(seed, t), b))`'s normals (see
+/// `RandomStream`): it depends on (seed, t, position) only, so runs replay bit for bit across
+/// thread counts and checkpoints, and a step whose σₜ is 0 adds nothing and draws nothing —
+/// with η = 0 the optimizer equals its noiseless twin bit for bit.
+public struct AddGradientNoise: GradientTransform {
+    /// The configuration, or nil for no noise.
+    public let noise: GradientNoise?
+
+    /// Noise as `noise` says; nil adds nothing. Throws if η can be negative or γ < 0.
+    public init(_ noise: GradientNoise?) throws {
+        if let noise {
+            try Hyperparameter.schedule(noise.eta, "eta", Hyperparameter.nonNegative)
+            try Hyperparameter.nonNegative(noise.gamma, "gamma")
+        }
+        self.noise = noise
+    }
+
+    /// σₜ = √(ηₜ / (1 + t)^γ), computed in Double and rounded once to Float.
+    public func standardDeviation(at t: Int) -> Float {
+        guard let noise else { return 0 }
+        let eta = noise.eta.value(at: t)
+        precondition(eta >= 0, "the η schedule gave \(eta) at step \(t); it must be ≥ 0")
+        return Float((eta / pow(Double(1 + t), noise.gamma)).squareRoot())
+    }
+
+    /// The key of the noise stream (the step index comes from the optimizer's step count).
+    public struct State: Codable, Sendable, Equatable {
+        /// The key of the stream.
+        public var seed: UInt64
+    }
+
+    /// σₜ and the step's stream key.
+    public struct Plan {
+        let sigma: Float
+        let stepKey: UInt64
+    }
+
+    public func makeState(for layout: ParameterLayout) -> State { State(seed: noise?.seed ?? 0) }
+
+    public func plan(_ state: inout State, context: StepContext) -> Plan {
+        Plan(sigma: standardDeviation(at: context.step),
+             stepKey: RandomStream.gradientNoise.key(seed: state.seed, step: context.step))
+    }
+
+    @inline(__always)
+    public func apply(_ plan: Plan, to block: UpdateBlock) {
+        guard plan.sigma != 0 else { return }
+        var generator = RandomStream.generator(stepKey: plan.stepKey, block: block.index)
+        generator.addNormal(to: UnsafeMutableBufferPointer(start: block.direction, count: block.count),
+                            standardDeviation: plan.sigma)
+    }
+}

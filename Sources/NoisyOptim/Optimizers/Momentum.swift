@@ -1,0 +1,69 @@
+// Momentum: the heavy-ball velocity in PyTorch's convention, so hyperparameters port unchanged.
+
+/// Momentum as PyTorch's `SGD` applies it (Sutskever et al. 2013 form, velocity in gradient units):
+///
+///     v₁ = d₁                          (the first step copies the direction, no dampening)
+///     vₜ = μ·vₜ₋₁ + (1 − τ)·dₜ         (τ = dampening)
+///     d ← d + μ·vₜ  (Nesterov)   or   d ← vₜ
+///
+/// With μ = 0 the transform does nothing and keeps no buffer.
+public struct Momentum: GradientTransform {
+    /// μ ∈ [0, 1).
+    public let momentum: Double
+    /// τ; PyTorch's `dampening`.
+    public let dampening: Double
+    /// Nesterov's look-ahead form.
+    public let nesterov: Bool
+
+    /// Throws unless 0 ≤ μ < 1 and 0 ≤ τ ≤ 1, and, for Nesterov, μ > 0 and τ = 0 (PyTorch's rule:
+    /// Nesterov momentum requires a momentum and zero dampening).
+    public init(_ momentum: Double, dampening: Double = 0, nesterov: Bool = false) throws {
+        try Hyperparameter.unitInterval(momentum, "momentum")
+        try Hyperparameter.require(dampening >= 0 && dampening <= 1, "dampening", dampening, "0 ≤ dampening ≤ 1")
+        if nesterov {
+            try Hyperparameter.require(momentum > 0, "momentum", momentum, "momentum > 0 with Nesterov")
+            try Hyperparameter.require(dampening == 0, "dampening", dampening, "dampening = 0 with Nesterov")
+        }
+        self.momentum = momentum
+        self.dampening = dampening
+        self.nesterov = nesterov
+    }
+
+    /// The velocity v and whether it holds a first value yet.
+    public struct State: Codable, Sendable, Equatable {
+        /// v, one scalar per parameter (empty when μ = 0).
+        public var velocity: Tensor
+        /// False until the first step has set v₁ = d₁.
+        public var hasVelocity: Bool
+    }
+
+    /// The step's scalars and the velocity buffer.
+    public struct Plan {
+        let velocity: UnsafeMutablePointer<Float>?
+        let momentum: Float
+        let gradientScale: Float
+        let first: Bool
+    }
+
+    public func makeState(for layout: ParameterLayout) -> State {
+        State(velocity: .zeros([momentum == 0 ? 0 : layout.count]), hasVelocity: false)
+    }
+
+    public func plan(_ state: inout State, context: StepContext) -> Plan {
+        guard momentum != 0 else { return Plan(velocity: nil, momentum: 0, gradientScale: 1, first: false) }
+        precondition(state.velocity.count == context.layout.count,
+                     "momentum state has \(state.velocity.count) scalars for \(context.layout.count) parameters")
+        let first = !state.hasVelocity
+        state.hasVelocity = true
+        return Plan(velocity: state.velocity.uniqueBaseAddress(), momentum: Float(momentum),
+                    gradientScale: Float(1 - dampening), first: first)
+    }
+
+    @inline(__always)
+    public func apply(_ plan: Plan, to block: UpdateBlock) {
+        guard let velocity = plan.velocity else { return }
+        Kernels.momentum(block.direction, velocity: velocity + block.range.lowerBound, count: block.count,
+                         momentum: plan.momentum, gradientScale: plan.gradientScale,
+                         nesterov: nesterov, first: plan.first)
+    }
+}

@@ -1,0 +1,59 @@
+// Optimizer: the protocol every named optimizer conforms to, and what a step reports.
+
+/// Evaluates the loss and its gradient at `point` for the sampling vector `weights`:
+/// L(point) = Σᵢ Wᵢ ℓᵢ(point) and ∇L(point), the gradient a flat rank-1 tensor laid out like the
+/// parameters. The optimizer chooses both arguments: `point` is θ, or θ + ξ for parameter
+/// perturbation; `weights` come from its sampling scheme.
+public typealias Objective = (_ point: Tensor, _ weights: SampleWeights) throws -> (loss: Float, gradient: Tensor)
+
+/// What one step did.
+public struct StepReport: Sendable, Equatable {
+    /// The objective's loss at the point it was evaluated (θ, or θ + ξ), for a closure step; nil
+    /// for a step given a gradient.
+    public var loss: Float?
+    /// False if the step was skipped under `NonFiniteGradientPolicy.skipStep`.
+    public var applied: Bool
+
+    /// A report of a step.
+    public init(loss: Float? = nil, applied: Bool) {
+        self.loss = loss
+        self.applied = applied
+    }
+}
+
+/// An optimizer created for one flat parameter vector: it owns its state, which is never optional
+/// and always `Codable`.
+///
+/// A step follows one order (DESIGN.md): sample W → perturb θ → evaluate ∇ → clip → add gradient
+/// noise → weight decay → momentum / adaptive scaling → × learning rate → apply. Randomness is
+/// counter-based and keyed by (seed, step), so saving `state` mid-run, restoring it into an
+/// optimizer built with the same hyperparameters and continuing reproduces the uninterrupted run
+/// bit for bit, noise included.
+///
+/// ```swift
+/// var optimizer = try SGD(layout: layout, learningRate: 0.1, momentum: 0.9)
+/// for _ in 0..<1000 {
+///     try optimizer.step(&parameters) { point, weights in model.lossAndGradient(at: point, weights) }
+/// }
+/// ```
+public protocol Optimizer: Sendable {
+    /// Everything the optimizer remembers between steps: step count, velocities, moments, the
+    /// random streams' keys. Assign a decoded copy to resume a run.
+    associatedtype State: Codable, Sendable, Equatable
+
+    /// The segments of the parameter vector the optimizer was created for.
+    var layout: ParameterLayout { get }
+    /// The state; a copy is a checkpoint.
+    var state: State { get set }
+    /// Steps applied so far: the t of the next step.
+    var stepCount: Int { get }
+
+    /// Applies one step with a gradient the caller computed at θ = `parameters`.
+    @discardableResult
+    mutating func step(_ parameters: inout Tensor, gradient: Tensor) throws -> StepReport
+
+    /// Draws the step's sampling vector, chooses the point, evaluates `objective` there and applies
+    /// the step to `parameters`. Rethrows the objective's errors with nothing changed.
+    @discardableResult
+    mutating func step(_ parameters: inout Tensor, objective: Objective) throws -> StepReport
+}

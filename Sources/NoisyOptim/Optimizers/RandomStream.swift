@@ -1,0 +1,52 @@
+// RandomStream: how every random draw of a step is keyed, so that noise depends only on
+// (seed, step, position) — never on threads, on how often a step was retried, or on a restore.
+
+/// The independent random streams of a step, each a `Philox4x32` whose key is derived from a
+/// component's seed, the step t and a block number.
+///
+/// Keying by (seed, t) instead of carrying a generator forward makes the generator state of a
+/// noisy component just its seed plus the optimizer's step count: a checkpoint restores it
+/// exactly, a skipped step consumes nothing, and a noise scale of 0 (which skips the draw)
+/// leaves later steps' noise unchanged — so with η = 0 a noisy optimizer equals its plain twin
+/// bit for bit. Blocks of `UpdateBlock.size` scalars get their own keys, so threads can fill
+/// disjoint blocks without coordinating.
+enum RandomStream: UInt64 {
+    case gradientNoise = 0x6E6F_6973_6521   // distinct constants keep the streams of one seed apart
+    case sampling = 0x7361_6D70_6C65
+    case perturbation = 0x7065_7274_7572
+
+    /// SplitMix64's finalizer (Steele, Lea and Flood 2014): a bijection that spreads every input bit.
+    @inline(__always)
+    static func mix(_ x: UInt64) -> UInt64 {
+        var z = x &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// The key of this stream at step `step` for `seed`.
+    func key(seed: UInt64, step: Int) -> UInt64 {
+        RandomStream.mix(RandomStream.mix(seed ^ rawValue) &+ UInt64(truncatingIfNeeded: step))
+    }
+
+    /// The generator of block `block` under a step key.
+    @inline(__always)
+    static func generator(stepKey: UInt64, block: Int) -> Philox4x32 {
+        Philox4x32(seed: mix(stepKey &+ UInt64(truncatingIfNeeded: block)))
+    }
+
+    /// buffer[i] += σ·zᵢ for i < count, z drawn block by block under `stepKey` (block b covers
+    /// positions b·`UpdateBlock.size` …), in parallel over blocks.
+    static func addNormal(to buffer: UnsafeMutablePointer<Float>, count: Int, standardDeviation sigma: Float, stepKey: UInt64) {
+        let size = UpdateBlock.size
+        let blocks = (count + size - 1) / size
+        Parallel.forEachChunk(count: blocks, minimumChunk: max(1, Kernels.parallelThreshold / size)) { range in
+            for b in range {
+                var generator = generator(stepKey: stepKey, block: b)
+                let lower = b * size
+                generator.addNormal(to: UnsafeMutableBufferPointer(start: buffer + lower, count: min(size, count - lower)),
+                                    standardDeviation: sigma)
+            }
+        }
+    }
+}

@@ -1,0 +1,147 @@
+// Schedule: a scalar hyperparameter as a function of the step t (counted from 0): learning rates,
+// noise scales η, weight decays.
+
+import Foundation
+
+/// A hyperparameter value for each step t = 0, 1, 2, …, evaluated once per step (never per element).
+///
+/// Any scalar hyperparameter that is a `Schedule` can follow one: learning rates, the gradient-noise
+/// scale η, a perturbation σ. A number literal is a constant schedule, so `learningRate: 0.1` works.
+///
+/// ```swift
+/// let lr = Schedule.warmup(steps: 100, from: 0, then: .cosine(initial: 0.1, totalSteps: 10_000))
+/// ```
+///
+/// Every schedule except `custom` is `Codable`, so a configuration can be saved with the run.
+/// A `custom` closure cannot be encoded: encoding one throws `EncodingError.invalidValue`.
+/// (Optimizer *state* never holds a schedule, so checkpoints work whatever schedule is in use.)
+public struct Schedule: Sendable {
+    indirect enum Rule: Codable, Sendable, Equatable {
+        case constant(Double)
+        case step(initial: Double, factor: Double, every: Int)
+        case exponential(initial: Double, factor: Double)
+        case inverseTime(initial: Double, rate: Double, every: Double)
+        case cosine(initial: Double, totalSteps: Int, final: Double)
+        case warmup(steps: Int, from: Double, then: Rule)
+        case custom
+    }
+
+    let rule: Rule
+    private let closure: (@Sendable (Int) -> Double)?
+
+    private init(rule: Rule, closure: (@Sendable (Int) -> Double)? = nil) {
+        self.rule = rule
+        self.closure = closure
+    }
+
+    /// The value at step `t` (t ≥ 0).
+    public func value(at t: Int) -> Double {
+        precondition(t >= 0, "schedules are defined for steps t ≥ 0, got \(t)")
+        return Schedule.evaluate(rule, at: t, closure: closure)
+    }
+
+    private static func evaluate(_ rule: Rule, at t: Int, closure: (@Sendable (Int) -> Double)?) -> Double {
+        switch rule {
+        case let .constant(value):
+            return value
+        case let .step(initial, factor, every):
+            return initial * pow(factor, Double(t / every))
+        case let .exponential(initial, factor):
+            return initial * pow(factor, Double(t))
+        case let .inverseTime(initial, rate, every):
+            return initial / (1 + rate * Double(t) / every)
+        case let .cosine(initial, totalSteps, final):
+            let progress = Double(min(t, totalSteps)) / Double(totalSteps)
+            return final + (initial - final) * (1 + cos(Double.pi * progress)) / 2
+        case let .warmup(steps, from, then):
+            if t >= steps { return evaluate(then, at: t - steps, closure: closure) }
+            let target = evaluate(then, at: 0, closure: closure)
+            return from + (target - from) * Double(t) / Double(steps)
+        case .custom:
+            return closure!(t)
+        }
+    }
+
+    // MARK: - The schedules
+
+    /// The same value at every step.
+    public static func constant(_ value: Double) -> Schedule { Schedule(rule: .constant(value)) }
+
+    /// initial · factor^⌊t / every⌋: multiplied by `factor` every `every` steps (PyTorch's `StepLR`).
+    public static func step(initial: Double, factor: Double, every: Int) -> Schedule {
+        precondition(every > 0, "a step schedule needs every > 0, got \(every)")
+        return Schedule(rule: .step(initial: initial, factor: factor, every: every))
+    }
+
+    /// initial · factorᵗ: multiplied by `factor` every step (PyTorch's `ExponentialLR`).
+    public static func exponential(initial: Double, factor: Double) -> Schedule {
+        Schedule(rule: .exponential(initial: initial, factor: factor))
+    }
+
+    /// initial / (1 + rate · t / every): inverse-time decay (Keras' `InverseTimeDecay`, without staircase).
+    public static func inverseTime(initial: Double, rate: Double, every: Double = 1) -> Schedule {
+        precondition(every > 0, "an inverse-time schedule needs every > 0, got \(every)")
+        return Schedule(rule: .inverseTime(initial: initial, rate: rate, every: every))
+    }
+
+    /// final + (initial − final) · (1 + cos(π · min(t, T) / T)) / 2 with T = `totalSteps`: half a
+    /// cosine from `initial` down to `final`, then `final` (Loshchilov & Hutter 2017, without restarts).
+    public static func cosine(initial: Double, totalSteps: Int, final: Double = 0) -> Schedule {
+        precondition(totalSteps > 0, "a cosine schedule needs totalSteps > 0, got \(totalSteps)")
+        return Schedule(rule: .cosine(initial: initial, totalSteps: totalSteps, final: final))
+    }
+
+    /// Linear warm-up: from `from` at t = 0 up to `then`'s first value over `steps` steps, then
+    /// `then` with its own clock started at the end of the warm-up (t − steps).
+    public static func warmup(steps: Int, from: Double = 0, then: Schedule) -> Schedule {
+        precondition(steps > 0, "a warm-up needs steps > 0, got \(steps)")
+        return Schedule(rule: .warmup(steps: steps, from: from, then: then.rule), closure: then.closure)
+    }
+
+    /// Any function of the step. Not `Codable`: encoding it throws.
+    public static func custom(_ value: @escaping @Sendable (Int) -> Double) -> Schedule {
+        Schedule(rule: .custom, closure: value)
+    }
+
+    /// The value if the schedule is the same at every step, else nil.
+    var constantValue: Double? {
+        if case let .constant(value) = rule { return value }
+        return nil
+    }
+}
+
+extension Schedule: ExpressibleByFloatLiteral, ExpressibleByIntegerLiteral {
+    /// A constant schedule.
+    public init(floatLiteral value: Double) { self.init(rule: .constant(value)) }
+    /// A constant schedule.
+    public init(integerLiteral value: Int) { self.init(rule: .constant(Double(value))) }
+}
+
+extension Schedule: Codable {
+    /// Decodes any schedule but `custom`.
+    public init(from decoder: Decoder) throws {
+        let rule = try Rule(from: decoder)
+        if Schedule.containsCustom(rule) {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
+                                                    debugDescription: "a custom (closure) schedule cannot be decoded"))
+        }
+        self.init(rule: rule)
+    }
+
+    /// Encodes the rule; throws `EncodingError.invalidValue` for a `custom` (closure) schedule.
+    public func encode(to encoder: Encoder) throws {
+        if Schedule.containsCustom(rule) {
+            throw EncodingError.invalidValue(self, .init(codingPath: encoder.codingPath,
+                                                         debugDescription: "a custom (closure) schedule cannot be encoded"))
+        }
+        try rule.encode(to: encoder)
+    }
+
+    private static func containsCustom(_ rule: Rule) -> Bool {
+        switch rule {
+        case .custom: return true
+        case let .warmup(_, _, then): return containsCustom(then)
+        default: return false
+        }
+    }
+}

@@ -1,0 +1,101 @@
+// OptimizerBench: the optimizer step against the memory bandwidth it cannot beat.
+//
+// A momentum-SGD step reads θ, g, v and writes θ, v: 20 bytes per parameter. The reference is a
+// plain copy moving the same bytes (half read, half written) in the same run, so the ratio says
+// how close the step comes to the bandwidth bound.
+
+import Dispatch
+import Foundation
+import NoisyOptim
+
+/// Copies `bytes` bytes from `source` to `destination` on `threads` threads: the bandwidth bound.
+private func parallelCopy(_ destination: UnsafeMutableRawPointer, _ source: UnsafeRawPointer, bytes: Int, threads: Int) {
+    if threads == 1 {
+        destination.copyMemory(from: source, byteCount: bytes)
+        return
+    }
+    let destination = UInt(bitPattern: destination), source = UInt(bitPattern: source)
+    DispatchQueue.concurrentPerform(iterations: threads) { part in
+        let lower = bytes * part / threads & ~63, upper = part == threads - 1 ? bytes : bytes * (part + 1) / threads & ~63
+        UnsafeMutableRawPointer(bitPattern: destination + UInt(lower))!
+            .copyMemory(from: UnsafeRawPointer(bitPattern: source + UInt(lower))!, byteCount: upper - lower)
+    }
+}
+
+/// Seconds per copy of `bytes` bytes (each read once and written once).
+private func copySeconds(bytes: Int, threads: Int) -> Double {
+    let source = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+    let destination = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+    defer { source.deallocate(); destination.deallocate() }
+    source.initializeMemory(as: UInt8.self, repeating: 1, count: bytes)
+    destination.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+    return secondsPerCall(repeats: 5, minimumSeconds: 0.2) { parallelCopy(destination, source, bytes: bytes, threads: threads) }
+}
+
+func benchOptimizers(_ table: inout BenchTable) {
+    let savedThreads = Parallelism.maximumThreadCount
+    defer { Parallelism.maximumThreadCount = savedThreads }
+    let n = 10_000_000
+    let layout = ParameterLayout.flat(count: n)
+    let gradient = Tensor(shape: [n], repeating: 1e-3)
+
+    for threads in [1, 2] {
+        Parallelism.maximumThreadCount = threads
+        // Momentum SGD moves 20 bytes per parameter; the copy moves 10 one way, 10 the other.
+        let bytes = 20.0 * Double(n)
+        let copy = copySeconds(bytes: 10 * n, threads: threads)
+        table.add("optim", "copy 100 MB (\(threads) thread\(threads > 1 ? "s" : ""))", value: bytes / copy / 1e9, unit: "GB/s")
+
+        var sgd = try! SGD(layout: layout, learningRate: 1e-3, momentum: 0.9, nonFiniteGradientPolicy: .propagate)
+        var theta = Tensor(shape: [n], repeating: 1)
+        let update = secondsPerCall(repeats: 5, minimumSeconds: 0.2) { try! sgd.step(&theta, gradient: gradient) }
+        table.add("optim", "momentum update 10M, unchecked (\(threads)t)", value: bytes / update / 1e9, unit: "GB/s",
+                  ratio: copy / update, versus: "copy")
+
+        var checked = try! SGD(layout: layout, learningRate: 1e-3, momentum: 0.9)
+        let step = secondsPerCall(repeats: 5, minimumSeconds: 0.2) { try! checked.step(&theta, gradient: gradient) }
+        table.add("optim", "momentum step 10M, finiteness check (\(threads)t)", value: Double(n) / step / 1e6, unit: "M par/s",
+                  ratio: update / step, versus: "unchecked")
+        blackHole(theta)
+    }
+
+    // The noise alone: 10M normals added block by block into L1-sized buffers, one per thread — the
+    // compute ceiling of a noisy step.
+    for threads in [1, 2] {
+        let blocksPerThread = n / UpdateBlock.size / threads
+        let seconds = secondsPerCall(repeats: 5, minimumSeconds: 0.2) {
+            DispatchQueue.concurrentPerform(iterations: threads) { part in
+                var scratch = [Float](repeating: 0, count: UpdateBlock.size)
+                scratch.withUnsafeMutableBufferPointer { buffer in
+                    for block in 0..<blocksPerThread {
+                        var generator = Philox4x32(seed: UInt64(block) | UInt64(part) << 32)
+                        generator.addNormal(to: buffer, standardDeviation: 0.1)
+                    }
+                }
+            }
+        }
+        table.add("optim", "noise generation alone, L1 blocks (\(threads)t)",
+                  value: Double(blocksPerThread * threads * UpdateBlock.size) / seconds / 1e6, unit: "M/s")
+    }
+
+    // Noisy SGD (annealed gradient noise + momentum): the noise is generated block by block into the
+    // L1-resident direction, so its only cost over the plain step should be generating it.
+    for count in [1_000_000, 10_000_000] {
+        let layout = ParameterLayout.flat(count: count)
+        let gradient = Tensor(shape: [count], repeating: 1e-3)
+        let label = count >= 10_000_000 ? "10M" : "1M"
+        for threads in [1, 2] {
+            Parallelism.maximumThreadCount = threads
+            var theta = Tensor(shape: [count], repeating: 1)
+            var plain = try! SGD(layout: layout, learningRate: 1e-3, momentum: 0.9)
+            var noisy = try! SGD(layout: layout, learningRate: 1e-3, momentum: 0.9,
+                                 gradientNoise: GradientNoise(eta: 0.01, seed: 1))
+            let plainSeconds = secondsPerCall(repeats: 5, minimumSeconds: 0.2) { try! plain.step(&theta, gradient: gradient) }
+            let noisySeconds = secondsPerCall(repeats: 5, minimumSeconds: 0.2) { try! noisy.step(&theta, gradient: gradient) }
+            table.add("optim", "momentum step \(label) (\(threads)t)", value: Double(count) / plainSeconds / 1e6, unit: "M par/s")
+            table.add("optim", "noisy momentum step \(label) (\(threads)t)", value: Double(count) / noisySeconds / 1e6,
+                      unit: "M par/s", ratio: plainSeconds / noisySeconds, versus: "plain")
+            blackHole(theta)
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import Testing
+@testable import NoisyOptim
+
+@Suite struct ScheduleTests {
+    static let cases: [(name: String, schedule: Schedule, expected: [(Int, Double)])] = [
+        ("constant", 0.3, [(0, 0.3), (1000, 0.3)]),
+        // 1 · 0.5^⌊t/10⌋.
+        ("step", .step(initial: 1, factor: 0.5, every: 10), [(0, 1), (9, 1), (10, 0.5), (25, 0.25)]),
+        // 2 · 0.9ᵗ.
+        ("exponential", .exponential(initial: 2, factor: 0.9), [(0, 2), (1, 1.8), (2, 1.62)]),
+        // 1 / (1 + 0.5·t/2).
+        ("inverse time", .inverseTime(initial: 1, rate: 0.5, every: 2), [(0, 1), (4, 0.5), (12, 0.25)]),
+        // 0 + 1·(1 + cos(πt/100))/2: 1, ½ at the middle, 0 at the end and after.
+        ("cosine", .cosine(initial: 1, totalSteps: 100), [(0, 1), (50, 0.5), (100, 0), (150, 0)]),
+        // 0 → 0.1 linearly over 10 steps, then the exponential from its own t = 0.
+        ("warm-up", .warmup(steps: 10, from: 0, then: .exponential(initial: 0.1, factor: 0.5)),
+         [(0, 0), (5, 0.05), (10, 0.1), (11, 0.05)]),
+        ("custom", .custom { 1 / Double($0 + 1) }, [(0, 1), (3, 0.25)]),
+    ]
+
+    @Test(arguments: cases.indices)
+    func values(_ index: Int) {
+        let c = Self.cases[index]
+        for (t, expected) in c.expected {
+            expectClose(c.schedule.value(at: t), expected, absoluteTolerance: 1e-12, relativeTolerance: 1e-12, "\(c.name) at t = \(t)")
+        }
+    }
+
+    @Test func codableRoundTrip() throws {
+        for c in Self.cases where c.name != "custom" {
+            let decoded = try JSONDecoder().decode(Schedule.self, from: JSONEncoder().encode(c.schedule))
+            #expect(decoded.rule == c.schedule.rule)
+            #expect((0..<30).allSatisfy { decoded.value(at: $0) == c.schedule.value(at: $0) })
+        }
+    }
+
+    @Test func closureSchedulesRefuseToEncode() {
+        #expect(throws: EncodingError.self) { try JSONEncoder().encode(Schedule.custom { _ in 1 }) }
+        #expect(throws: EncodingError.self) {
+            try JSONEncoder().encode(Schedule.warmup(steps: 3, then: .custom { _ in 1 }))
+        }
+    }
+}
