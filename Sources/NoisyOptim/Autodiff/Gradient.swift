@@ -81,7 +81,7 @@ public func gradient(at x: Tensor, _ f: (Variable) throws -> Variable) rethrows 
     try valueWithGradient(at: x, f).gradient
 }
 
-/// The closure an optimizer steps with, from a loss written on a tape: called with a point θ
+/// The `Objective` an optimizer steps with, from a loss written on a tape: called with a point θ
 /// (laid out by `layout`) and a sampling vector W, it records `loss(tape, W)` at θ and returns
 /// the loss and its flat gradient.
 ///
@@ -95,8 +95,8 @@ public func gradient(at x: Tensor, _ f: (Variable) throws -> Variable) rethrows 
 ///     return weightedSum(residuals, weights: weights.weights)
 /// }
 /// ```
-public func objective(in layout: ParameterLayout, _ loss: @escaping (_ tape: Tape, _ weights: SampleWeights) throws -> Variable)
-    -> (_ point: Tensor, _ weights: SampleWeights) throws -> (loss: Float, gradient: Tensor) {
+public func objective(in layout: ParameterLayout,
+                      _ loss: @escaping (_ tape: Tape, _ weights: SampleWeights) throws -> Variable) -> Objective {
     let tape = Tape()
     return { point, weights in
         let result = try tape.valueWithGradient(at: point, in: layout) { tape in try loss(tape, weights) }

@@ -69,7 +69,7 @@ public struct MLP: Sendable {
     ///
     /// The closure keeps one `Tape` (see `objective(in:_:)`), so repeated calls reuse its
     /// buffers; it is not meant to be called from several threads at once.
-    public func objective(inputs: Tensor, labels: [Int]) -> (_ point: Tensor, _ weights: SampleWeights) throws -> (loss: Float, gradient: Tensor) {
+    public func objective(inputs: Tensor, labels: [Int]) -> Objective {
         checkInputs(inputs)
         precondition(labels.count == inputs.shape[0], "\(labels.count) labels for \(inputs.shape[0]) examples")
         let classes = sizes[sizes.count - 1]
@@ -87,7 +87,7 @@ public struct MLP: Sendable {
     /// L(θ) = Σᵢ Wᵢ ℓᵢ(θ) with ℓᵢ = ‖f(xᵢ) − yᵢ‖² the squared error of example i, and its
     /// gradient; `targets` holds one row per example (shape [n] for a single output, or
     /// [n, outputs]). As `objective(inputs:labels:)`, only the examples in W are evaluated.
-    public func objective(inputs: Tensor, targets: Tensor) -> (_ point: Tensor, _ weights: SampleWeights) throws -> (loss: Float, gradient: Tensor) {
+    public func objective(inputs: Tensor, targets: Tensor) -> Objective {
         checkInputs(inputs)
         let outputs = sizes[sizes.count - 1]
         precondition(targets.shape == [inputs.shape[0], outputs] || (outputs == 1 && targets.shape == [inputs.shape[0]]),
@@ -103,7 +103,7 @@ public struct MLP: Sendable {
 
     /// The objective for a data set: cross-entropy on its labels when it has classes, squared
     /// error on its targets otherwise.
-    public func objective(on dataset: Dataset) -> (_ point: Tensor, _ weights: SampleWeights) throws -> (loss: Float, gradient: Tensor) {
+    public func objective(on dataset: Dataset) -> Objective {
         if dataset.classCount != nil {
             return objective(inputs: dataset.features, labels: dataset.labels)
         }
