@@ -10,7 +10,7 @@ extension Tape {
     /// step is then one pass over one buffer.
     ///
     /// The gradient shares its buffer with this tape until the next call, which reuses the buffer
-    /// if the caller no longer holds it (so a steady training loop allocates nothing); a caller
+    /// if the caller no longer holds it (so a steady training loop allocates no gradient); a caller
     /// who writes to it gets a copy first, as with any `Tensor`.
     public func valueWithGradient(at parameters: Tensor, in layout: ParameterLayout,
                                   _ body: (Tape) throws -> Variable) rethrows -> (value: Float, gradient: Tensor) {
