@@ -114,7 +114,9 @@ public struct MLP: Sendable {
     /// their examples need not be run). Copies only when there is a zero to drop.
     static func nonZero(_ weights: SampleWeights, exampleCount: Int) -> (indices: [Int], weights: [Float]) {
         precondition(weights.exampleCount == exampleCount,
-                     "the sampling vector is over \(weights.exampleCount) examples, the data has \(exampleCount)")
+                     "the sampling vector is over \(weights.exampleCount) examples, the data has \(exampleCount)"
+                     + " (an optimizer without a sampling scheme passes W over 1 example: give it"
+                     + " `sampling: FullBatch(exampleCount: \(exampleCount))` for full-batch descent)")
         guard weights.weights.contains(0) else { return (weights.indices, weights.weights) }
         var indices: [Int] = [], values: [Float] = []
         for (i, w) in zip(weights.indices, weights.weights) where w != 0 {
