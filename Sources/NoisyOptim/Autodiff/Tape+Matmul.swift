@@ -4,6 +4,10 @@
 
 extension Tape {
     /// C ← α·op(A)·op(B) + β·C through the packed GEMM, logged when `gemmCalls` is set.
+    /// Never inlined, so the GEMM runs with run-time flags exactly as the bench's replay of the
+    /// logged calls does (inlined into a caller with constant flags, a simple GEMM would be
+    /// specialized and the comparison unfair).
+    @inline(never)
     func runGEMM(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
                  _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
                  beta: Float, _ c: UnsafeMutablePointer<Float>, ldc: Int) {

@@ -6,8 +6,9 @@
 //
 // Memory: values and gradients live in a bump arena (`TapeArena`) that is reset, not freed, when
 // the next recording starts, and node, shape and index lists keep their capacity. A training step
-// that repeats the same computation therefore allocates nothing once the first step has sized the
-// arena (see `TapeArena` and the autodiff bench).
+// that repeats the same computation therefore makes no heap allocation in the tape once the first
+// step has sized the arena (checked under valgrind: the only allocations left in a steady MLP step
+// are the GEMM's packing buffers; the autodiff bench shows resident memory flat over 10,000 steps).
 
 /// A recording of one computation for reverse-mode differentiation.
 ///
@@ -26,8 +27,8 @@
 ///
 /// A tape records one computation at a time and its variables are valid only during that call;
 /// using one later, or with another tape, stops with a message. Keep one `Tape` across training
-/// steps (as `MLP.objective` does) to reuse its buffers: after the first step, a step of the same
-/// shape allocates no memory.
+/// steps (as `MLP.objective` does) to reuse its buffers: after the first step, recording and
+/// differentiating a computation of the same shape allocates no memory.
 public final class Tape {
     var nodes: [TapeNode] = []
     /// Integer operands of recorded ops (class labels, gathered row indices), by position.

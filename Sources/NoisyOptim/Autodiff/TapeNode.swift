@@ -108,6 +108,7 @@ package struct GEMMCall {
     package var ldc: Int
 
     /// Runs the product again.
+    @inline(never)
     package func run() {
         gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1,
              a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)

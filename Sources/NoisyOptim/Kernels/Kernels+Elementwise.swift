@@ -156,7 +156,13 @@ enum SquareKernel: UnaryKernel {
     @inline(__always) static func apply(_ x: Vector) -> Vector { x * x }
 }
 enum SquareRootKernel: UnaryKernel {
-    @inline(__always) static func apply(_ x: Vector) -> Vector { x.squareRoot() }
+    // Lane by lane on |x| so it compiles to one sqrtps: SIMD's own squareRoot() keeps a libm
+    // sqrtf call per lane for the negative case. Negative lanes get NaN back explicitly.
+    @inline(__always) static func apply(_ x: Vector) -> Vector {
+        var root = x
+        for i in 0..<16 { root[i] = x[i].magnitude.squareRoot() }
+        return root.replacing(with: .nan, where: x .< 0)
+    }
 }
 enum ReLUKernel: UnaryKernel {
     // max(x, 0) that keeps NaN, so a diverging model shows NaN instead of silent zeros.

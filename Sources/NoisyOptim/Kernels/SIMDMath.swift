@@ -21,7 +21,9 @@ enum SIMDMath {
     /// eˣ = 2ⁿ·eʳ with n = round(x/ln 2), r = x − n·ln 2 split in two parts (Cody–Waite) so r is
     /// exact, and eʳ (|r| ≤ ln2/2) from its degree-7 Taylor polynomial (truncation < 1e-8).
     static func exp(_ x: Vector) -> Vector {
-        let clamped = x.clamped(lowerBound: Vector(repeating: -87.3), upperBound: Vector(repeating: 88.7))
+        // Masked replaces, not `clamped(lowerBound:upperBound:)`, which compiles to a per-lane loop.
+        var clamped = x.replacing(with: -87.3, where: x .< -87.3)
+        clamped.replace(with: 88.7, where: x .> 88.7)
         let (n, integer) = roundWithInteger(clamped * 1.442_695_04)
         let r = (clamped - n * 0.693_145_751_953_125) - n * 1.428_606_765_330_187e-06
         var p = Vector(repeating: 1.0 / 5040)
