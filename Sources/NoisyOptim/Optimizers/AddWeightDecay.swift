@@ -39,6 +39,7 @@ public struct AddWeightDecay: GradientTransform {
 
     @inline(__always)
     public func apply(_ plan: Plan, to block: UpdateBlock) {
+        guard plan.lambda != 0 else { return }
         if plan.everything {
             Kernels.addWeightDecay(block.direction, parameters: block.parameters, lambda: plan.lambda, count: block.count)
             return
