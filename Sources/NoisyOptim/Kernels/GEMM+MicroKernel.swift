@@ -18,7 +18,7 @@ enum MicroKernel {
     static let columns = 16
 #else
     /// A description of the compiled kernel, for benchmark tables.
-    static let name = "default 6×8 (SIMD4 mul + add)"
+    static let name = "default 6×8 (SIMD8 rows, mul + add)"
     /// Rows of C per register tile (the width of a packed A sliver).
     static let rows = 6
     /// Columns of C per register tile (the width of a packed B sliver).
