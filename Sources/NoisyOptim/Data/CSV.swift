@@ -16,6 +16,7 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
     /// class label that is not a non-negative integer, features and targets of different lengths).
     case invalid(String)
 
+    /// A sentence saying what is wrong and where.
     public var description: String {
         switch self {
         case let .unreadable(path, reason): "cannot read \(path): \(reason)"

@@ -31,9 +31,11 @@ public struct StepReport: Sendable, Equatable {
 /// bit for bit, noise included.
 ///
 /// ```swift
-/// var optimizer = try SGD(layout: layout, learningRate: 0.1, momentum: 0.9)
+/// let objective = model.objective(on: data)     // (θ, W) ↦ (Σᵢ Wᵢ ℓᵢ(θ), ∇)
+/// var optimizer = try SGD(layout: model.layout, learningRate: 0.1, momentum: 0.9,
+///                         sampling: SGDSampling(exampleCount: data.count, batchSize: 32))
 /// for _ in 0..<1000 {
-///     try optimizer.step(&parameters) { point, weights in model.lossAndGradient(at: point, weights) }
+///     try optimizer.step(&parameters, objective: objective)
 /// }
 /// ```
 public protocol Optimizer: Sendable {

@@ -137,13 +137,21 @@ extension Tensor {
     /// Elementwise quotient, broadcasting.
     public static func / (lhs: Tensor, rhs: Tensor) -> Tensor { broadcastingZip(DivideKernel.self, lhs, rhs) }
 
+    /// Adds `rhs` to every scalar.
     public static func + (lhs: Tensor, rhs: Float) -> Tensor { lhs + Tensor(scalar: rhs) }
+    /// Subtracts `rhs` from every scalar.
     public static func - (lhs: Tensor, rhs: Float) -> Tensor { lhs - Tensor(scalar: rhs) }
+    /// Multiplies every scalar by `rhs`.
     public static func * (lhs: Tensor, rhs: Float) -> Tensor { lhs * Tensor(scalar: rhs) }
+    /// Divides every scalar by `rhs`.
     public static func / (lhs: Tensor, rhs: Float) -> Tensor { lhs / Tensor(scalar: rhs) }
+    /// `lhs` plus each scalar.
     public static func + (lhs: Float, rhs: Tensor) -> Tensor { Tensor(scalar: lhs) + rhs }
+    /// `lhs` minus each scalar.
     public static func - (lhs: Float, rhs: Tensor) -> Tensor { Tensor(scalar: lhs) - rhs }
+    /// `lhs` times each scalar.
     public static func * (lhs: Float, rhs: Tensor) -> Tensor { Tensor(scalar: lhs) * rhs }
+    /// `lhs` divided by each scalar.
     public static func / (lhs: Float, rhs: Tensor) -> Tensor { Tensor(scalar: lhs) / rhs }
 
     /// Elementwise negation.
@@ -151,12 +159,19 @@ extension Tensor {
 
     /// In place when `lhs` is unshared and keeps its shape; otherwise as `lhs = lhs + rhs`.
     public static func += (lhs: inout Tensor, rhs: Tensor) { lhs.formZip(AddKernel.self, rhs) }
+    /// `lhs = lhs - rhs`, in place when possible (see `+=`).
     public static func -= (lhs: inout Tensor, rhs: Tensor) { lhs.formZip(SubtractKernel.self, rhs) }
+    /// `lhs = lhs * rhs`, in place when possible (see `+=`).
     public static func *= (lhs: inout Tensor, rhs: Tensor) { lhs.formZip(MultiplyKernel.self, rhs) }
+    /// `lhs = lhs / rhs`, in place when possible (see `+=`).
     public static func /= (lhs: inout Tensor, rhs: Tensor) { lhs.formZip(DivideKernel.self, rhs) }
+    /// Adds `rhs` to every scalar in place.
     public static func += (lhs: inout Tensor, rhs: Float) { lhs.formZip(AddKernel.self, Tensor(scalar: rhs)) }
+    /// Subtracts `rhs` from every scalar in place.
     public static func -= (lhs: inout Tensor, rhs: Float) { lhs.formZip(SubtractKernel.self, Tensor(scalar: rhs)) }
+    /// Multiplies every scalar by `rhs` in place.
     public static func *= (lhs: inout Tensor, rhs: Float) { lhs.formZip(MultiplyKernel.self, Tensor(scalar: rhs)) }
+    /// Divides every scalar by `rhs` in place.
     public static func /= (lhs: inout Tensor, rhs: Float) { lhs.formZip(DivideKernel.self, Tensor(scalar: rhs)) }
 }
 
