@@ -7,7 +7,7 @@ import Testing
     @Test func floatsRoundTripThroughJSONExactly() throws {
         var random = TestGenerator(seed: 11)
         var values: [Float] = [0.1, 1 / 3, .leastNonzeroMagnitude, .leastNormalMagnitude, .greatestFiniteMagnitude,
-                               -0.0, 16_777_217, .ulpOfOne, Float(bitPattern: 0x3F80_0001)]
+                               -0.0, 16_777_216, 16_777_218, .ulpOfOne, Float(bitPattern: 0x3F80_0001)]
         values += (0..<1000).map { _ in Float(bitPattern: UInt32(truncatingIfNeeded: random.nextUInt64()) & 0x7F7F_FFFF) }
         let decoded = try JSONDecoder().decode([Float].self, from: JSONEncoder().encode(values))
         #expect(decoded.map(\.bitPattern) == values.map(\.bitPattern))
