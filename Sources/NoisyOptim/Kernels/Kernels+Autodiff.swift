@@ -20,52 +20,12 @@ extension Kernels {
     }
 
     /// The single-threaded body of the accumulating `zip`: out[i] += K(a[i·aStride], b[i·bStride]).
+    @inline(__always)
     static func zipAccumulatingRange<K: BinaryKernel>(
         _: K.Type, _ a: UnsafePointer<Float>, aStride: Int, _ b: UnsafePointer<Float>, bStride: Int,
         _ out: UnsafeMutablePointer<Float>, range: Range<Int>
     ) {
-        var i = range.lowerBound
-        let end = range.upperBound
-        switch (aStride, bStride) {
-        case (1, 1):
-            while i + 16 <= end {
-                storeVector(loadVector(out + i) + K.apply(loadVector(a + i), loadVector(b + i)), out + i)
-                i += 16
-            }
-            if i < end {
-                let n = end - i
-                let sum = loadPartialVector(out + i, count: n)
-                    + K.apply(loadPartialVector(a + i, count: n), loadPartialVector(b + i, count: n))
-                storePartialVector(sum, out + i, count: n)
-            }
-        case (1, 0):
-            let s = Vector(repeating: b[0])
-            while i + 16 <= end {
-                storeVector(loadVector(out + i) + K.apply(loadVector(a + i), s), out + i)
-                i += 16
-            }
-            if i < end {
-                let n = end - i
-                storePartialVector(loadPartialVector(out + i, count: n) + K.apply(loadPartialVector(a + i, count: n), s), out + i, count: n)
-            }
-        case (0, 1):
-            let s = Vector(repeating: a[0])
-            while i + 16 <= end {
-                storeVector(loadVector(out + i) + K.apply(s, loadVector(b + i)), out + i)
-                i += 16
-            }
-            if i < end {
-                let n = end - i
-                storePartialVector(loadPartialVector(out + i, count: n) + K.apply(s, loadPartialVector(b + i, count: n)), out + i, count: n)
-            }
-        default:
-            let value = Vector(repeating: K.apply(Vector(repeating: a[0]), Vector(repeating: b[0]))[0])
-            while i + 16 <= end {
-                storeVector(loadVector(out + i) + value, out + i)
-                i += 16
-            }
-            if i < end { storePartialVector(loadPartialVector(out + i, count: end - i) + value, out + i, count: end - i) }
-        }
+        zipRange(K.self, a, aStride: aStride, b, bStride: bStride, out, range: range, storing: Accumulate.self)
     }
 
     /// The single-threaded zip that writes or adds, for loops that split the work themselves.

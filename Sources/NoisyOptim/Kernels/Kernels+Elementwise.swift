@@ -64,44 +64,85 @@ extension Kernels {
     }
 
     /// The single-threaded body of `zip`, also used by broadcasting loops that split work themselves.
+    @inline(__always)
     static func zipRange<K: BinaryKernel>(
         _: K.Type, _ a: UnsafePointer<Float>, aStride: Int, _ b: UnsafePointer<Float>, bStride: Int,
         _ out: UnsafeMutablePointer<Float>, range: Range<Int>
+    ) {
+        zipRange(K.self, a, aStride: aStride, b, bStride: bStride, out, range: range, storing: Overwrite.self)
+    }
+
+    /// out[i] = K(a[i·aStride], b[i·bStride]), or out[i] += that, as `S` says, for i in `range`.
+    /// One loop for both, so a gradient's first contribution (written) and later ones (added)
+    /// round exactly alike.
+    static func zipRange<K: BinaryKernel, S: ZipStore>(
+        _: K.Type, _ a: UnsafePointer<Float>, aStride: Int, _ b: UnsafePointer<Float>, bStride: Int,
+        _ out: UnsafeMutablePointer<Float>, range: Range<Int>, storing _: S.Type
     ) {
         var i = range.lowerBound
         let end = range.upperBound
         switch (aStride, bStride) {
         case (1, 1):
             while i + 16 <= end {
-                storeVector(K.apply(loadVector(a + i), loadVector(b + i)), out + i)
+                S.store(K.apply(loadVector(a + i), loadVector(b + i)), out + i)
                 i += 16
             }
             if i < end {
                 let n = end - i
-                storePartialVector(K.apply(loadPartialVector(a + i, count: n), loadPartialVector(b + i, count: n)), out + i, count: n)
+                S.storePartial(K.apply(loadPartialVector(a + i, count: n), loadPartialVector(b + i, count: n)), out + i, count: n)
             }
         case (1, 0):
             let s = Vector(repeating: b[0])
             while i + 16 <= end {
-                storeVector(K.apply(loadVector(a + i), s), out + i)
+                S.store(K.apply(loadVector(a + i), s), out + i)
                 i += 16
             }
             if i < end {
-                storePartialVector(K.apply(loadPartialVector(a + i, count: end - i), s), out + i, count: end - i)
+                S.storePartial(K.apply(loadPartialVector(a + i, count: end - i), s), out + i, count: end - i)
             }
         case (0, 1):
             let s = Vector(repeating: a[0])
             while i + 16 <= end {
-                storeVector(K.apply(s, loadVector(b + i)), out + i)
+                S.store(K.apply(s, loadVector(b + i)), out + i)
                 i += 16
             }
             if i < end {
-                storePartialVector(K.apply(s, loadPartialVector(b + i, count: end - i)), out + i, count: end - i)
+                S.storePartial(K.apply(s, loadPartialVector(b + i, count: end - i)), out + i, count: end - i)
             }
         default:
-            let value = K.apply(Vector(repeating: a[0]), Vector(repeating: b[0]))[0]
-            (out + i).update(repeating: value, count: end - i)
+            let value = Vector(repeating: K.apply(Vector(repeating: a[0]), Vector(repeating: b[0]))[0])
+            while i + 16 <= end {
+                S.store(value, out + i)
+                i += 16
+            }
+            if i < end { S.storePartial(value, out + i, count: end - i) }
         }
+    }
+}
+
+/// How a zip puts its results into `out`.
+protocol ZipStore {
+    static func store(_ vector: Vector, _ pointer: UnsafeMutablePointer<Float>)
+    static func storePartial(_ vector: Vector, _ pointer: UnsafeMutablePointer<Float>, count: Int)
+}
+
+/// out = result.
+enum Overwrite: ZipStore {
+    @inline(__always) static func store(_ vector: Vector, _ pointer: UnsafeMutablePointer<Float>) {
+        storeVector(vector, pointer)
+    }
+    @inline(__always) static func storePartial(_ vector: Vector, _ pointer: UnsafeMutablePointer<Float>, count: Int) {
+        storePartialVector(vector, pointer, count: count)
+    }
+}
+
+/// out += result: how a pullback adds a later contribution to a gradient.
+enum Accumulate: ZipStore {
+    @inline(__always) static func store(_ vector: Vector, _ pointer: UnsafeMutablePointer<Float>) {
+        storeVector(loadVector(pointer) + vector, pointer)
+    }
+    @inline(__always) static func storePartial(_ vector: Vector, _ pointer: UnsafeMutablePointer<Float>, count: Int) {
+        storePartialVector(loadPartialVector(pointer, count: count) + vector, pointer, count: count)
     }
 }
 
