@@ -84,15 +84,7 @@ public struct GaussianSampling: SamplingScheme, Hashable {
     /// - Complexity: O(n): one vectorized normal fill, for `.full` one sum, and one pass.
     public func sample(using generator: inout Philox4x32) -> SampleWeights {
         let n = exampleCount
-        let weights = [Float](unsafeUninitializedCapacity: n) { buffer, initialized in
-            generator.fillNormal(buffer)
-            let mean = covariance == .full
-                ? Float(Kernels.sum(IdentityKernel.self, buffer.baseAddress!, count: n) / Double(n)) : 0
-            // W = 1/n + (σ/n)(ε − ε̄): centre first, so n = 1 gives ε − ε̄ = 0 exactly, and σ = 0
-            // gives 1/n exactly (0 · x + 1/n).
-            shiftScaleOffset(buffer, shift: mean, scale: Float(sigma) / Float(n), offset: 1 / Float(n))
-            initialized = n
-        }
+        let weights = noisyWeights(count: n, sigma: sigma, covariance: covariance, meanWeightOver: n, using: &generator)
         return SampleWeights(exampleCount: n, indices: allExamples(n), weights: weights)
     }
 
@@ -114,6 +106,20 @@ func allExamples(_ n: Int) -> [Int] {
     [Int](unsafeUninitializedCapacity: n) { buffer, initialized in
         for i in 0..<n { buffer[i] = i }
         initialized = n
+    }
+}
+
+/// `count` weights 1/m + (σ/m)(εᵢ − ε̄) with ε ~ N(0, I) from one vectorized fill, ε̄ their mean for
+/// `.full` (centred noise) and 0 for `.diagonal`: the Gaussian part of every Gaussian class.
+/// Centring first makes a single centred weight exactly 1/m, and σ = 0 gives 1/m exactly.
+func noisyWeights(count: Int, sigma: Double, covariance: SamplingCovariance, meanWeightOver m: Int,
+                  using generator: inout Philox4x32) -> [Float] {
+    [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+        generator.fillNormal(buffer)
+        let mean = covariance == .full && count > 0
+            ? Float(Kernels.sum(IdentityKernel.self, buffer.baseAddress!, count: count) / Double(count)) : 0
+        shiftScaleOffset(buffer, shift: mean, scale: Float(sigma) / Float(m), offset: 1 / Float(m))
+        initialized = count
     }
 }
 

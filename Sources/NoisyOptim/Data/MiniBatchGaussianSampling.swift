@@ -44,11 +44,7 @@ public struct MiniBatchGaussianSampling: SamplingScheme, Hashable {
     ///   since noise centred over one example is 0), and σ is finite and ≥ 0.
     public init(exampleCount: Int, batchSize: Int, sigma: Double, covariance: SamplingCovariance = .full) throws {
         try SamplingCheck.exampleCount(exampleCount)
-        try SamplingCheck.count(batchSize, "batchSize", atMost: exampleCount, "the example count")
-        if covariance == .full {
-            try SamplingCheck.require(batchSize >= 2, "batchSize", Double(batchSize),
-                                      "at least 2 for centred (.full) noise, which is 0 on a single example")
-        }
+        try SamplingCheck.noiseSupport(batchSize, "batchSize", exampleCount: exampleCount, covariance: covariance)
         try SamplingCheck.sigma(sigma)
         self.exampleCount = exampleCount
         self.batchSize = batchSize
@@ -88,12 +84,8 @@ public struct MiniBatchGaussianSampling: SamplingScheme, Hashable {
     /// - Complexity: O(B), whatever n.
     public func sample(using generator: inout Philox4x32) -> SampleWeights {
         let batch = randomPrefixOfPermutation(count: batchSize, of: exampleCount, using: &generator)
-        var weights = generator.normalFloats(count: batchSize)
-        weights.withUnsafeMutableBufferPointer { buffer in
-            let mean = covariance == .full
-                ? Float(Kernels.sum(IdentityKernel.self, buffer.baseAddress!, count: batchSize) / Double(batchSize)) : 0
-            shiftScaleOffset(buffer, shift: mean, scale: Float(sigma) / Float(batchSize), offset: 1 / Float(batchSize))
-        }
+        let weights = noisyWeights(count: batchSize, sigma: sigma, covariance: covariance, meanWeightOver: batchSize,
+                                   using: &generator)
         return SampleWeights(exampleCount: exampleCount, indices: batch, weights: weights)
     }
 

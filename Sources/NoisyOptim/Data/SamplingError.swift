@@ -40,6 +40,15 @@ enum SamplingCheck {
         try require(value >= 1 && value <= limit, name, Double(value), "1 ≤ \(name) ≤ \(limit) (\(limitName))")
     }
 
+    /// 1 ≤ size ≤ n for the examples that get Gaussian noise, and at least 2 when the noise is
+    /// centred over them (`.full`): centred noise on one example is 0.
+    static func noiseSupport(_ size: Int, _ name: String, exampleCount n: Int, covariance: SamplingCovariance) throws {
+        try count(size, name, atMost: n, "the example count")
+        if covariance == .full {
+            try require(size >= 2, name, Double(size), "at least 2 for centred (.full) noise, which is 0 on a single example")
+        }
+    }
+
     /// σ finite and ≥ 0.
     static func sigma(_ sigma: Double) throws {
         try require(sigma >= 0 && sigma.isFinite, "sigma", sigma, "a finite value ≥ 0")

@@ -45,11 +45,7 @@ public struct SparseGaussianSampling: SamplingScheme, Hashable {
     ///   noise centred over one example is 0), and σ is finite and ≥ 0.
     public init(exampleCount: Int, support: Int, sigma: Double, covariance: SamplingCovariance = .full) throws {
         try SamplingCheck.exampleCount(exampleCount)
-        try SamplingCheck.count(support, "support", atMost: exampleCount, "the example count")
-        if covariance == .full {
-            try SamplingCheck.require(support >= 2, "support", Double(support),
-                                      "at least 2 for centred (.full) noise, which is 0 on a single example")
-        }
+        try SamplingCheck.noiseSupport(support, "support", exampleCount: exampleCount, covariance: covariance)
         try SamplingCheck.sigma(sigma)
         self.exampleCount = exampleCount
         self.support = support
@@ -90,15 +86,8 @@ public struct SparseGaussianSampling: SamplingScheme, Hashable {
     public func sample(using generator: inout Philox4x32) -> SampleWeights {
         let n = exampleCount
         let positions = randomPrefixOfPermutation(count: support, of: n, using: &generator)
-        var noise = generator.normalFloats(count: support)
-        let mean = covariance == .full
-            ? Float(noise.withUnsafeBufferPointer { Kernels.sum(IdentityKernel.self, $0.baseAddress!, count: support) }
-                    / Double(support))
-            : 0
-        // (1 + σξ)/n = 1/n + (σ/n)(ε − ε̄), as in GaussianSampling: σ = 0 gives 1/n exactly.
-        noise.withUnsafeMutableBufferPointer {
-            shiftScaleOffset($0, shift: mean, scale: Float(sigma) / Float(n), offset: 1 / Float(n))
-        }
+        // (1 + σξ)/n = 1/n + (σ/n)(ε − ε̄) on the B drawn examples.
+        let noise = noisyWeights(count: support, sigma: sigma, covariance: covariance, meanWeightOver: n, using: &generator)
         var weights = [Float](repeating: 1 / Float(n), count: n)
         for (position, weight) in zip(positions, noise) { weights[position] = weight }
         return SampleWeights(exampleCount: n, indices: allExamples(n), weights: weights)
