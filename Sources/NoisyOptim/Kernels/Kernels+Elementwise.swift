@@ -197,12 +197,9 @@ enum SquareKernel: UnaryKernel {
     @inline(__always) static func apply(_ x: Vector) -> Vector { x * x }
 }
 enum SquareRootKernel: UnaryKernel {
-    // Lane by lane on |x| so it compiles to one sqrtps: SIMD's own squareRoot() keeps a libm
-    // sqrtf call per lane for the negative case. Negative lanes get NaN back explicitly.
+    // √|x| compiles to one sqrtps; negative lanes get their NaN back explicitly.
     @inline(__always) static func apply(_ x: Vector) -> Vector {
-        var root = x
-        for i in 0..<16 { root[i] = x[i].magnitude.squareRoot() }
-        return root.replacing(with: .nan, where: x .< 0)
+        SIMDMath.magnitudeSquareRoot(x).replacing(with: .nan, where: x .< 0)
     }
 }
 enum ReLUKernel: UnaryKernel {

@@ -159,19 +159,14 @@ extension Kernels {
         }
     }
 
-    /// √|x| lane by lane, written so it compiles to one sqrtps: SIMD's own `squareRoot()` keeps a
-    /// libm call per lane for the negative case. Adam's second moment is never negative.
-    @inline(__always)
-    static func magnitudeSquareRoot(_ x: Vector) -> Vector {
-        var root = x
-        for i in 0..<16 { root[i] = x[i].magnitude.squareRoot() }
-        return root
-    }
-
     /// Adam's moments and direction (Kingma & Ba 2015, Algorithm 1):
     /// m = β₁m + (1−β₁)d, v = β₂v + (1−β₂)d², d = (m / (√v · c₂ + ε)) · c₁ with c₁ = 1/(1−β₁ᵗ⁺¹),
     /// c₂ = 1/√(1−β₂ᵗ⁺¹) — the bias corrections, arranged as PyTorch does (ε added after √v̂).
-    @inline(__always)
+    ///
+    /// Not inlined: inlined into the chain's protocol witness, the square root stayed a call to
+    /// the stdlib's `_stdlib_squareRootf` shim per lane (measured: 40% of an Adam step); compiled on
+    /// its own it is one `sqrtps` per four lanes. One call per block costs nothing.
+    @inline(never)
     static func adam(_ d: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, count: Int,
                      beta1: Float, beta2: Float, correction1: Float, correction2: Float, epsilon: Float) {
         let b1 = Vector(repeating: beta1), b2 = Vector(repeating: beta2)
@@ -183,7 +178,80 @@ extension Kernels {
             let second = b2 * loadLanes(v + i, lanes) + c2 * (g * g)
             storeLanes(first, m + i, lanes)
             storeLanes(second, v + i, lanes)
-            storeLanes(first / (magnitudeSquareRoot(second) * k2 + e) * k1, d + i, lanes)
+            storeLanes(first / (SIMDMath.magnitudeSquareRoot(second) * k2 + e) * k1, d + i, lanes)
+        }
+    }
+}
+
+// MARK: - Fused steps (one pass from the gradient to θ, no scratch direction)
+//
+// Each computes exactly the operations of the block engine's general path, in the same order
+// (d = ±g; the transform; θ = θ + α·d), so both paths give the same bits. Multiplying by the
+// sign is exact, and (−s)·g rounds to the same value as s·(−g).
+
+extension Kernels {
+    /// θ = θ + α·(±g): plain gradient descent.
+    @inline(__always)
+    static func descend(_ g: UnsafePointer<Float>, sign: Float, parameters theta: UnsafeMutablePointer<Float>,
+                        alpha: Float, count: Int) {
+        addScaled(g, scale: sign * alpha, to: theta, count: count)
+    }
+
+    /// PyTorch's momentum step in one pass: d = ±g, v = d (first step) or μv + (1 − τ)d, then
+    /// θ = θ + α·v, or θ = θ + α·(d + μv) with Nesterov. Reads g, v, θ once; writes v, θ once.
+    @inline(__always)
+    static func momentumStep(_ g: UnsafePointer<Float>, sign: Float, parameters theta: UnsafeMutablePointer<Float>,
+                             velocity v: UnsafeMutablePointer<Float>, count: Int, alpha: Float,
+                             momentum mu: Float, gradientScale: Float, nesterov: Bool, first: Bool) {
+        let m = Vector(repeating: mu), s = Vector(repeating: gradientScale)
+        let a = Vector(repeating: alpha), sg = Vector(repeating: sign)
+        switch (first, nesterov) {
+        case (true, false):
+            forEachLaneGroup(count: count) { i, lanes in
+                let d = loadLanes(g + i, lanes) * sg
+                storeLanes(d, v + i, lanes)
+                storeLanes(loadLanes(theta + i, lanes) + a * d, theta + i, lanes)
+            }
+        case (true, true):
+            forEachLaneGroup(count: count) { i, lanes in
+                let d = loadLanes(g + i, lanes) * sg
+                storeLanes(d, v + i, lanes)
+                storeLanes(loadLanes(theta + i, lanes) + a * (d + m * d), theta + i, lanes)
+            }
+        case (false, false):
+            forEachLaneGroup(count: count) { i, lanes in
+                let velocity = m * loadLanes(v + i, lanes) + s * (loadLanes(g + i, lanes) * sg)
+                storeLanes(velocity, v + i, lanes)
+                storeLanes(loadLanes(theta + i, lanes) + a * velocity, theta + i, lanes)
+            }
+        case (false, true):
+            forEachLaneGroup(count: count) { i, lanes in
+                let d = loadLanes(g + i, lanes) * sg
+                let velocity = m * loadLanes(v + i, lanes) + s * d
+                storeLanes(velocity, v + i, lanes)
+                storeLanes(loadLanes(theta + i, lanes) + a * (d + m * velocity), theta + i, lanes)
+            }
+        }
+    }
+
+    /// Adam's step in one pass: d = ±g, the moments and direction of `adam`, then θ = θ + α·d.
+    /// Not inlined, for the reason given at `adam`.
+    @inline(never)
+    static func adamStep(_ g: UnsafePointer<Float>, sign: Float, parameters theta: UnsafeMutablePointer<Float>,
+                         m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, count: Int, alpha: Float,
+                         beta1: Float, beta2: Float, correction1: Float, correction2: Float, epsilon: Float) {
+        let b1 = Vector(repeating: beta1), b2 = Vector(repeating: beta2)
+        let c1 = Vector(repeating: 1 - beta1), c2 = Vector(repeating: 1 - beta2)
+        let k1 = Vector(repeating: correction1), k2 = Vector(repeating: correction2), e = Vector(repeating: epsilon)
+        let a = Vector(repeating: alpha), sg = Vector(repeating: sign)
+        forEachLaneGroup(count: count) { i, lanes in
+            let d = loadLanes(g + i, lanes) * sg
+            let first = b1 * loadLanes(m + i, lanes) + c1 * d
+            let second = b2 * loadLanes(v + i, lanes) + c2 * (d * d)
+            storeLanes(first, m + i, lanes)
+            storeLanes(second, v + i, lanes)
+            let direction = first / (SIMDMath.magnitudeSquareRoot(second) * k2 + e) * k1
+            storeLanes(loadLanes(theta + i, lanes) + a * direction, theta + i, lanes)
         }
     }
 }

@@ -5,6 +5,15 @@ typealias Vector = SIMD16<Float>
 typealias VectorBits = SIMD16<UInt32>
 
 enum SIMDMath {
+    /// √|x| lane by lane. Written per lane on |x| so it compiles to one `sqrtps` per register:
+    /// SIMD's own `squareRoot()` keeps a libm call per lane for the negative case.
+    @inline(__always)
+    static func magnitudeSquareRoot(_ x: Vector) -> Vector {
+        var root = x
+        for i in 0..<16 { root[i] = x[i].magnitude.squareRoot() }
+        return root
+    }
+
     /// Rounds to the nearest integer by adding and subtracting 1.5·2²³ (valid for |x| < 2²²),
     /// and returns that integer as well, read back out of the mantissa bits.
     @inline(__always)

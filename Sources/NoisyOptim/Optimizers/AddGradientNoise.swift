@@ -74,6 +74,8 @@ public struct AddGradientNoise: GradientTransform {
              stepKey: RandomStream.gradientNoise.key(seed: state.seed, step: context.step))
     }
 
+    public func isIdentity(_ plan: Plan) -> Bool { plan.sigma == 0 }
+
     @inline(__always)
     public func apply(_ plan: Plan, to block: UpdateBlock) {
         guard plan.sigma != 0 else { return }

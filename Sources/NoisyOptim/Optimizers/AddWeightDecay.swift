@@ -37,6 +37,8 @@ public struct AddWeightDecay: GradientTransform {
         return Plan(lambda: Float(decay), ranges: ranges, everything: everything)
     }
 
+    public func isIdentity(_ plan: Plan) -> Bool { plan.lambda == 0 || plan.ranges.isEmpty }
+
     @inline(__always)
     public func apply(_ plan: Plan, to block: UpdateBlock) {
         guard plan.lambda != 0 else { return }

@@ -56,6 +56,11 @@ public struct ClipGradient: GradientTransform {
         }
     }
 
+    public func isIdentity(_ plan: Plan) -> Bool {
+        if case .none = plan { return true }
+        return false
+    }
+
     @inline(__always)
     public func apply(_ plan: Plan, to block: UpdateBlock) {
         switch plan {

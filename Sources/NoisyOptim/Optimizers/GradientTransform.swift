@@ -65,6 +65,30 @@ public struct UpdateBlock {
     }
 }
 
+/// One block as a fused kernel sees it: the gradient as it entered the step and θ, which the
+/// kernel updates in place (θ ← θ + α·d). See `GradientTransform.applyFused(_:to:)`.
+public struct FusedBlock {
+    /// The positions of the block in the flat vector.
+    public let range: Range<Int>
+    /// g for `range`, as it entered the step.
+    public let gradient: UnsafePointer<Float>
+    /// θ for `range`, updated in place.
+    public let parameters: UnsafeMutablePointer<Float>
+    /// α = −lrₜ: the step adds α·d to θ.
+    public let alpha: Float
+    /// The direction starts as `sign`·g: +1, or −1 when maximizing.
+    public let sign: Float
+
+    /// The number of scalars in the block.
+    public var count: Int { range.count }
+
+    /// θ ← θ + α·(±g): the step of a chain that leaves the direction alone.
+    @inline(__always)
+    public func descend() {
+        Kernels.descend(gradient, sign: sign, parameters: parameters, alpha: alpha, count: count)
+    }
+}
+
 /// A piece of an optimizer step that rewrites the update direction, optax style.
 ///
 /// A transform is its configuration (a value) plus a `State` that the optimizer stores and
@@ -91,10 +115,31 @@ public protocol GradientTransform: Sendable {
     /// True if `plan` reads `context.gradientNorm`. Such a transform sees the norm of the gradient
     /// as it entered the step, so it must come first in a chain (`Chain` checks).
     var needsGradientNorm: Bool { get }
+
+    /// True if, under `plan`, `apply` leaves every direction exactly as it found it (no clipping
+    /// this step, σₜ = 0, λ = 0, μ = 0). A chain skips such a part, so its neighbour can fuse.
+    /// Default: false.
+    func isIdentity(_ plan: Plan) -> Bool
+
+    /// The whole update of one block in a single pass, θ ← θ + α·transform(±g), read straight
+    /// from the gradient with no scratch direction: what PyTorch calls a fused step. Returns true
+    /// if it did so, false (touching nothing) if the transform has no fused kernel for `plan`;
+    /// the optimizer then takes the general path. Both paths must give the same bits.
+    /// Default: `block.descend()` when `isIdentity(plan)`, otherwise false.
+    func applyFused(_ plan: Plan, to block: FusedBlock) -> Bool
 }
 
 extension GradientTransform {
     public var needsGradientNorm: Bool { false }
+
+    public func isIdentity(_ plan: Plan) -> Bool { false }
+
+    @inline(__always)
+    public func applyFused(_ plan: Plan, to block: FusedBlock) -> Bool {
+        guard isIdentity(plan) else { return false }
+        block.descend()
+        return true
+    }
 }
 
 // MARK: - Chain
@@ -144,6 +189,16 @@ public struct Chain<First: GradientTransform, Second: GradientTransform>: Gradie
         first.apply(plan.first, to: block)
         second.apply(plan.second, to: block)
     }
+
+    public func isIdentity(_ plan: Plan) -> Bool { first.isIdentity(plan.first) && second.isIdentity(plan.second) }
+
+    /// Fuses when at most one part does anything this step: that part's fused kernel runs alone.
+    @inline(__always)
+    public func applyFused(_ plan: Plan, to block: FusedBlock) -> Bool {
+        if first.isIdentity(plan.first) { return second.applyFused(plan.second, to: block) }
+        if second.isIdentity(plan.second) { return first.applyFused(plan.first, to: block) }
+        return false
+    }
 }
 
 /// `a` then `b`.
@@ -175,6 +230,7 @@ public struct Identity: GradientTransform {
     public func makeState(for layout: ParameterLayout) -> State { State() }
     public func plan(_ state: inout State, context: StepContext) {}
     @inline(__always) public func apply(_ plan: Void, to block: UpdateBlock) {}
+    public func isIdentity(_ plan: Void) -> Bool { true }
 }
 
 // MARK: - Per-parameter buffers

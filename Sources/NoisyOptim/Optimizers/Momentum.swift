@@ -59,6 +59,22 @@ public struct Momentum: GradientTransform {
                     gradientScale: Float(1 - dampening), first: first)
     }
 
+    public func isIdentity(_ plan: Plan) -> Bool { plan.velocity == nil }
+
+    /// One pass over g, v and θ (see `Kernels.momentumStep`).
+    @inline(__always)
+    public func applyFused(_ plan: Plan, to block: FusedBlock) -> Bool {
+        guard let velocity = plan.velocity else {
+            block.descend()
+            return true
+        }
+        Kernels.momentumStep(block.gradient, sign: block.sign, parameters: block.parameters,
+                             velocity: velocity + block.range.lowerBound, count: block.count, alpha: block.alpha,
+                             momentum: plan.momentum, gradientScale: plan.gradientScale,
+                             nesterov: nesterov, first: plan.first)
+        return true
+    }
+
     @inline(__always)
     public func apply(_ plan: Plan, to block: UpdateBlock) {
         guard let velocity = plan.velocity else { return }

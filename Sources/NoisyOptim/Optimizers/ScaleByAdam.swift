@@ -52,6 +52,17 @@ public struct ScaleByAdam: GradientTransform {
                     correction2: Float(1 / (1 - pow(beta2, t)).squareRoot()))
     }
 
+    /// One pass over g, m, v and θ (see `Kernels.adamStep`).
+    @inline(__always)
+    public func applyFused(_ plan: Plan, to block: FusedBlock) -> Bool {
+        let offset = block.range.lowerBound
+        Kernels.adamStep(block.gradient, sign: block.sign, parameters: block.parameters,
+                         m: plan.m + offset, v: plan.v + offset, count: block.count, alpha: block.alpha,
+                         beta1: Float(beta1), beta2: Float(beta2),
+                         correction1: plan.correction1, correction2: plan.correction2, epsilon: Float(epsilon))
+        return true
+    }
+
     @inline(__always)
     public func apply(_ plan: Plan, to block: UpdateBlock) {
         let offset = block.range.lowerBound

@@ -1,0 +1,82 @@
+import Testing
+@testable import NoisyOptim
+
+/// Hides a transform's fused kernel and identity flag, so the optimizer takes the general block
+/// path (copy ±g into scratch, transform it, θ += α·d) for the same arithmetic.
+private struct Unfused<Base: GradientTransform>: GradientTransform {
+    let base: Base
+    init(_ base: Base) { self.base = base }
+    func makeState(for layout: ParameterLayout) -> Base.State { base.makeState(for: layout) }
+    func plan(_ state: inout Base.State, context: StepContext) -> Base.Plan { base.plan(&state, context: context) }
+    func apply(_ plan: Base.Plan, to block: UpdateBlock) { base.apply(plan, to: block) }
+    var needsGradientNorm: Bool { base.needsGradientNorm }
+}
+
+/// The fused one-pass steps (momentum, Adam, plain descent) give the same bits as the general
+/// block path, which the hand-computed SGD and Adam tests pin.
+@Suite struct FusedStepTests {
+    /// Runs both optimizers for `steps` steps on the same random gradients (odd size: a partial
+    /// block and a partial lane group) and expects identical parameters and state.
+    func expectSameSteps<T: GradientTransform>(_ transform: T, maximize: Bool = false, steps: Int = 4,
+                                               learningRate: Schedule = 0.05) throws {
+        let count = 2 * UpdateBlock.size + 37
+        let layout = ParameterLayout.flat(count: count)
+        var fused = try ChainOptimizer(layout: layout, transform: transform, learningRate: learningRate, maximize: maximize)
+        var general = try ChainOptimizer(layout: layout, transform: Unfused(transform), learningRate: learningRate,
+                                         maximize: maximize)
+        var random = TestGenerator(seed: 11)
+        var a = Tensor(random.floats(count)), b = a
+        for _ in 0..<steps {
+            let g = Tensor(random.floats(count))
+            try fused.step(&a, gradient: g)
+            try general.step(&b, gradient: g)
+        }
+        #expect(a == b, "θ differs after \(steps) steps of \(T.self), maximize: \(maximize)")
+        #expect(fused.state.transform == general.state.transform)
+    }
+
+    @Test(arguments: [false, true])
+    func momentumMatchesGeneralPath(maximize: Bool) throws {
+        // First step (v₁ = d) and later steps, plain and Nesterov, with and without dampening.
+        try expectSameSteps(try Momentum(0.9), maximize: maximize)
+        try expectSameSteps(try Momentum(0.9, dampening: 0.3), maximize: maximize)
+        try expectSameSteps(try Momentum(0.8, nesterov: true), maximize: maximize)
+    }
+
+    @Test(arguments: [false, true])
+    func adamMatchesGeneralPath(maximize: Bool) throws {
+        try expectSameSteps(try ScaleByAdam(beta1: 0.9, beta2: 0.99, epsilon: 1e-6), maximize: maximize,
+                            learningRate: .exponential(initial: 0.01, factor: 0.9))
+    }
+
+    @Test(arguments: [false, true])
+    func plainDescentMatchesGeneralPath(maximize: Bool) throws {
+        try expectSameSteps(try Momentum(0), maximize: maximize)
+        try expectSameSteps(Identity(), maximize: maximize)
+    }
+
+    @Test func namedOptimizersFuseOnlyWhenOnePartActs() throws {
+        let layout = ParameterLayout.flat(count: 10)
+        let context = StepContext(step: 0, layout: layout, gradientNorm: 1)
+        func fuses<T: GradientTransform>(_ optimizer: ChainOptimizer<T>) -> Bool {
+            var state = optimizer.state.transform
+            let plan = optimizer.transform.plan(&state, context: context)
+            var theta: [Float] = Array(repeating: 0, count: 10)
+            let g: [Float] = Array(repeating: 1, count: 10)
+            return theta.withUnsafeMutableBufferPointer { t in
+                g.withUnsafeBufferPointer { g in
+                    optimizer.transform.applyFused(plan, to: FusedBlock(range: 0..<10, gradient: g.baseAddress!,
+                                                                       parameters: t.baseAddress!, alpha: -0.1, sign: 1))
+                }
+            }
+        }
+        #expect(fuses(try SGD(layout: layout, learningRate: 0.1)))
+        #expect(fuses(try SGD(layout: layout, learningRate: 0.1, momentum: 0.9)))
+        #expect(fuses(try SGD(layout: layout, learningRate: 0.1, momentum: 0.9, clipping: .globalNorm(5)))) // not clipping: ‖g‖ = 1
+        #expect(fuses(try SGD(layout: layout, learningRate: 0.1, momentum: 0.9, gradientNoise: GradientNoise(eta: 0, seed: 1))))
+        #expect(fuses(try Adam(layout: layout)))
+        #expect(!fuses(try SGD(layout: layout, learningRate: 0.1, momentum: 0.9, weightDecay: 1e-4)))
+        #expect(!fuses(try SGD(layout: layout, learningRate: 0.1, momentum: 0.9, gradientNoise: GradientNoise(eta: 0.01, seed: 1))))
+        #expect(!fuses(try Adam(layout: layout, weightDecay: 0.01, decoupledWeightDecay: true)))
+    }
+}
