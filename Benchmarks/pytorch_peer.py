@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""PyTorch on the CPU, timed on the workloads of `noisyoptim-bench peer`.
+
+`noisyoptim-bench peer` runs this script (once per thread count) and times NoisyOptim on the
+same workloads right after it, so both sides see the same machine. Run by hand it prints the
+JSON it hands over:
+
+    python3 Benchmarks/pytorch_peer.py --threads 1
+
+Every figure is seconds per call: the median of 5 samples, each over calls lasting at least
+0.2 s after a warm-up call, the same rule as the Swift harness. Where PyTorch offers several
+implementations of an optimizer step (the default `foreach`, and `fused`), the faster one is
+reported, so the comparison is against PyTorch at its best on this machine.
+"""
+
+import argparse
+import json
+import time
+
+import torch
+import torch.nn.functional as F
+
+
+def seconds_per_call(body, repeats=5, minimum_seconds=0.2):
+    body()  # warm-up: allocations, lazily built kernels
+    calls = 1
+    while True:
+        start = time.perf_counter()
+        for _ in range(calls):
+            body()
+        if time.perf_counter() - start >= minimum_seconds / 4 or calls >= 1 << 20:
+            break
+        calls *= 4
+    samples = []
+    for _ in range(repeats):
+        total, n = 0.0, 0
+        while total < minimum_seconds:
+            start = time.perf_counter()
+            for _ in range(calls):
+                body()
+            total += time.perf_counter() - start
+            n += calls
+        samples.append(total / n)
+    samples.sort()
+    return samples[len(samples) // 2]
+
+
+def gemm(size):
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    out = torch.empty(size, size)
+    return seconds_per_call(lambda: torch.mm(a, b, out=out))
+
+
+def mlp(sizes, activation, batch, with_step):
+    layers = []
+    for i, (fan_in, fan_out) in enumerate(zip(sizes, sizes[1:])):
+        layers.append(torch.nn.Linear(fan_in, fan_out))
+        if i < len(sizes) - 2:
+            layers.append(activation())
+    model = torch.nn.Sequential(*layers)
+    x = torch.rand(batch, sizes[0]) * 2 - 1
+    y = torch.arange(batch) % sizes[-1]
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+
+    def step():
+        optimizer.zero_grad(set_to_none=False)
+        F.cross_entropy(model(x), y).backward()
+        if with_step:
+            optimizer.step()
+
+    return seconds_per_call(step)
+
+
+def optimizer_step(count, make, noise_std=None):
+    """The faster of the default and the fused implementation of one step on `count` parameters."""
+    best = float("inf")
+    for variant in ({"foreach": True}, {"fused": True}):
+        p = torch.nn.Parameter(torch.ones(count))
+        p.grad = torch.full((count,), 1e-3)
+        try:
+            optimizer = make([p], **variant)
+        except (RuntimeError, TypeError, ValueError):
+            continue  # this torch build has no such implementation on the CPU
+        if noise_std is None:
+            body = optimizer.step
+        else:
+            noise = torch.empty(count)
+
+            def body():
+                noise.normal_(0, noise_std)
+                p.grad.add_(noise)
+                optimizer.step()
+
+        with torch.no_grad():
+            best = min(best, seconds_per_call(body))
+    return best
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+
+    def momentum(params, **variant):
+        return torch.optim.SGD(params, lr=1e-3, momentum=0.9, **variant)
+
+    def adam(params, **variant):
+        return torch.optim.Adam(params, lr=1e-3, **variant)
+
+    results = {
+        "gemm512": gemm(512),
+        "mlp784_forward_backward": mlp([784, 256, 256, 10], torch.nn.ReLU, 128, with_step=False),
+        "mlp64_train_step": mlp([64, 128, 10], torch.nn.Tanh, 32, with_step=True),
+        "momentum_step_10M": optimizer_step(10_000_000, momentum),
+        "noisy_momentum_step_1M": optimizer_step(1_000_000, momentum, noise_std=0.1),
+        "noisy_momentum_step_10M": optimizer_step(10_000_000, momentum, noise_std=0.1),
+        "adam_step_10M": optimizer_step(10_000_000, adam),
+    }
+    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "seconds": results}))
+
+
+if __name__ == "__main__":
+    main()
