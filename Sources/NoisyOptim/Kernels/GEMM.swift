@@ -50,8 +50,8 @@ struct GEMMBlocking {
     /// Columns of op(B) packed at once (rounded up to the micro-kernel's columns): kc×nc floats
     /// should fit in the last-level cache.
     var nc: Int
-    /// Products with fewer multiply-adds (m·n·k) per extra thread stay on fewer threads: waking a
-    /// worker costs microseconds.
+    /// Products with fewer multiply-adds (m·n·k) per extra thread stay on fewer threads: each
+    /// thread packs its own copy of the operand it does not split.
     var multiplyAddsPerThread: Int
     /// Products with at most this many multiply-adds and k ≤ kc skip packing (except ragged edges)
     /// and run the micro-kernel on A and B in place. With k ≤ kc both paths sum every element in
@@ -59,15 +59,16 @@ struct GEMMBlocking {
     var directMultiplyAdds: Int = 1 << 19
 
     /// Tuned on a Zen 4 core (32 KiB L1d, 1 MiB L2) and sound for any core with ≥ 256 KiB L2.
-    /// A second thread pays once a product takes ~200 µs alone (waking a Dispatch worker takes
-    /// 20–50 µs, and each thread packs its own copy of the operand it does not split): about
-    /// 4·10⁶ multiply-adds for the mul + add kernel, 3× more for the fused one.
+    /// A second thread pays once a product takes ~30 µs alone: `WorkerPool` hands work to a
+    /// spinning worker in about a microsecond, so the cost is repacking, not waking (with
+    /// Dispatch's ~45 µs wake-up the bar was 4·10⁶). About 10⁶ multiply-adds for the mul + add
+    /// kernel, 3× more for the fused one: 2-thread scaling 1.8× at 128², 1.94–2.0× from 256².
     static let standard = GEMMBlocking(mc: 240, kc: 256, nc: 4080, multiplyAddsPerThread: multiplyAddsPerThread)
 
 #if NOISYOPTIM_FMA
-    private static let multiplyAddsPerThread = 6 << 20
+    private static let multiplyAddsPerThread = 3 << 19
 #else
-    private static let multiplyAddsPerThread = 2 << 20
+    private static let multiplyAddsPerThread = 1 << 19
 #endif
 }
 

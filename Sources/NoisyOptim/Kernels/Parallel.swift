@@ -43,13 +43,8 @@ enum Parallel {
             body(0..<count)
             return
         }
-        withoutActuallyEscaping(body) { body in
-            let body = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: threads) { part in
-                let lower = count * part / threads
-                let upper = count * (part + 1) / threads
-                body.value(lower..<upper)
-            }
+        run(parts: threads, threads: threads) { part in
+            body(count * part / threads ..< count * (part + 1) / threads)
         }
     }
 
@@ -62,13 +57,25 @@ enum Parallel {
             for task in 0..<tasks { body(task) }
             return
         }
+        run(parts: tasks, threads: threads, body)
+    }
+
+    /// `body(part)` for every part, on the caller and `threads − 1` helpers: the persistent
+    /// `WorkerPool` where the platform has it and it is free, else Dispatch.
+    private static func run(parts: Int, threads: Int, _ body: (Int) -> Void) {
+        #if canImport(Synchronization)
+        if #available(macOS 15.0, iOS 18.0, tvOS 18.0, watchOS 11.0, visionOS 2.0, *),
+           WorkerPool.shared.run(parts: parts, helpers: threads - 1, body) {
+            return
+        }
+        #endif
         withoutActuallyEscaping(body) { body in
             let body = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: threads) { part in
-                var task = part
-                while task < tasks {
-                    body.value(task)
-                    task += threads
+            DispatchQueue.concurrentPerform(iterations: threads) { thread in
+                var part = thread
+                while part < parts {
+                    body.value(part)
+                    part += threads
                 }
             }
         }
@@ -77,7 +84,7 @@ enum Parallel {
 
 /// Carries a kernel's closure (which captures raw pointers, so is not `Sendable`) across the
 /// worker threads. Safe because each worker writes only the disjoint part of the output it owns
-/// and `concurrentPerform` returns only after every worker has finished.
+/// and the parallel call returns only after every worker has finished.
 struct UncheckedSendable<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }
