@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """PyTorch on the CPU, timed on the workloads of `noisyoptim-bench peer`.
 
-`noisyoptim-bench peer` runs this script (once per thread count) and times NoisyOptim on the
-same workloads right after it, so both sides see the same machine. Run by hand it prints the
-JSON it hands over:
+`noisyoptim-bench peer` starts this script with `--serve` (once per thread count, since PyTorch
+fixes its thread pool at start-up), sends it one workload name per line, and reads back one JSON
+line of seconds per call for each; it alternates with timing NoisyOptim on the same workload,
+so both sides see the same machine, and keeps the best of three rounds on each side. Run by hand,
+the script times every workload once and prints the JSON:
 
     python3 Benchmarks/pytorch_peer.py --threads 1
 
@@ -15,6 +17,7 @@ reported, so the comparison is against PyTorch at its best on this machine.
 
 import argparse
 import json
+import sys
 import time
 
 import torch
@@ -96,29 +99,40 @@ def optimizer_step(count, make, noise_std=None):
     return best
 
 
+def momentum(params, **variant):
+    return torch.optim.SGD(params, lr=1e-3, momentum=0.9, **variant)
+
+
+def adam(params, **variant):
+    return torch.optim.Adam(params, lr=1e-3, **variant)
+
+
+WORKLOADS = {
+    "gemm512": lambda: gemm(512),
+    "mlp784_forward_backward": lambda: mlp([784, 256, 256, 10], torch.nn.ReLU, 128, with_step=False),
+    "mlp64_train_step": lambda: mlp([64, 128, 10], torch.nn.Tanh, 32, with_step=True),
+    "momentum_step_10M": lambda: optimizer_step(10_000_000, momentum),
+    "noisy_momentum_step_1M": lambda: optimizer_step(1_000_000, momentum, noise_std=0.1),
+    "noisy_momentum_step_10M": lambda: optimizer_step(10_000_000, momentum, noise_std=0.1),
+    "adam_step_10M": lambda: optimizer_step(10_000_000, adam),
+}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--serve", action="store_true", help="time the workloads named on standard input")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-
-    def momentum(params, **variant):
-        return torch.optim.SGD(params, lr=1e-3, momentum=0.9, **variant)
-
-    def adam(params, **variant):
-        return torch.optim.Adam(params, lr=1e-3, **variant)
-
-    results = {
-        "gemm512": gemm(512),
-        "mlp784_forward_backward": mlp([784, 256, 256, 10], torch.nn.ReLU, 128, with_step=False),
-        "mlp64_train_step": mlp([64, 128, 10], torch.nn.Tanh, 32, with_step=True),
-        "momentum_step_10M": optimizer_step(10_000_000, momentum),
-        "noisy_momentum_step_1M": optimizer_step(1_000_000, momentum, noise_std=0.1),
-        "noisy_momentum_step_10M": optimizer_step(10_000_000, momentum, noise_std=0.1),
-        "adam_step_10M": optimizer_step(10_000_000, adam),
-    }
-    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "seconds": results}))
+    header = {"torch": torch.__version__, "threads": torch.get_num_threads()}
+    if not args.serve:
+        print(json.dumps({**header, "seconds": {name: run() for name, run in WORKLOADS.items()}}))
+        return
+    print(json.dumps({**header, "workloads": list(WORKLOADS)}), flush=True)
+    for line in sys.stdin:
+        name = line.strip()
+        print(json.dumps({"seconds": WORKLOADS[name]() if name in WORKLOADS else None}), flush=True)
 
 
 if __name__ == "__main__":
