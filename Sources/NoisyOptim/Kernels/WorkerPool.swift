@@ -39,9 +39,9 @@ final class WorkerPool: @unchecked Sendable {
     private var body: ((Int) -> Void)?
     private var parts = 0
     private let nextPart = Atomic<Int>(0)
-    /// One caller at a time; a second concurrent caller (or a nested call) runs elsewhere.
+    /// One caller at a time; a second concurrent caller (or a nested call) runs elsewhere. The
+    /// workers array, too, only changes under it.
     private let busy = Atomic<Bool>(false)
-    private let growLock = NSLock()
 
     /// Runs `body(part)` for every part in `0..<parts` on the caller and up to `helpers` workers,
     /// and returns when all have finished. Returns false, running nothing, if the pool is in use.
@@ -84,9 +84,6 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     private func ensureWorkers(_ count: Int) {
-        guard workers.count < count else { return }
-        growLock.lock()
-        defer { growLock.unlock() }
         while workers.count < count {
             let worker = Worker()
             workers.append(worker)
