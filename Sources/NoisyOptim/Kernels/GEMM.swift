@@ -55,12 +55,11 @@ struct GEMMBlocking {
     var multiplyAddsPerThread: Int
     /// Products with at most this many multiply-adds and k ≤ kc skip packing (except ragged edges)
     /// and run the micro-kernel on A and B in place. With k ≤ kc both paths sum every element in
-    /// the same order, so the choice never changes a bit of the result.
+    /// the same order, so the choice never changes a bit of the result. They run on one thread:
+    /// splitting them over two (tried) made a 64-128-10 MLP step ~10% faster on a quiet machine
+    /// but ~60% slower with another process busy on a core, where the helper's spinning between
+    /// these short calls takes turns with the caller.
     var directMultiplyAdds: Int = 1 << 19
-    /// Direct products split their column panels over threads from this many multiply-adds per
-    /// extra thread (~8 µs of work): nothing is repacked, so only the hand-over (~1 µs) and moving
-    /// C's lines between cores count. 3× more for the fused kernel, which is 3× faster.
-    var directMultiplyAddsPerThread: Int = GEMMBlocking.directMultiplyAddsPerThread
 
     /// Tuned on a Zen 4 core (32 KiB L1d, 1 MiB L2) and sound for any core with ≥ 256 KiB L2.
     /// A second thread pays once a product takes ~30 µs alone: `WorkerPool` hands work to a
@@ -71,10 +70,8 @@ struct GEMMBlocking {
 
 #if NOISYOPTIM_FMA
     private static let multiplyAddsPerThread = 3 << 19
-    private static let directMultiplyAddsPerThread = 3 << 17
 #else
     private static let multiplyAddsPerThread = 1 << 19
-    private static let directMultiplyAddsPerThread = 1 << 17
 #endif
 }
 
@@ -107,7 +104,7 @@ func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
     let (product, overflowMNK) = mn.multipliedReportingOverflow(by: k)
     let work = overflowMN || overflowMNK ? Int.max : product
     if work <= blocking.directMultiplyAdds && k <= blocking.kc {
-        multiplyDirect(operands, m: m, n: n, maximumThreads: max(1, work / blocking.directMultiplyAddsPerThread))
+        multiplyDirect(operands, m: m, n: n)
         return
     }
     // Split the longer side of C, so the operand every thread packs again is the smaller one
@@ -235,25 +232,21 @@ private func macroKernel(rows: Int, columns: Int, depth: Int,
     }
 }
 
-/// The small-product path: no blocking (k ≤ kc), and A and B read in place where the kernel can
-/// (B needs contiguous rows, so Bᵀ is packed whole); only the ragged last row sliver of A and
-/// column sliver of B are packed, zero-padded, so the kernel never reads past the matrices.
-/// The column panels are split over up to `maximumThreads` threads, each with its own scratch
-/// tile; every tile is computed the same way whichever thread runs it.
-private func multiplyDirect(_ op: GEMMOperands, m: Int, n: Int, maximumThreads: Int) {
+/// The small-product path: one thread, no blocking (k ≤ kc), and A and B read in place where the
+/// kernel can (B needs contiguous rows, so Bᵀ is packed whole); only the ragged last row sliver of
+/// A and column sliver of B are packed, zero-padded, so the kernel never reads past the matrices.
+private func multiplyDirect(_ op: GEMMOperands, m: Int, n: Int) {
     let mr = MicroKernel.rows, nr = MicroKernel.columns
     let k = op.k
     let fullRows = m / mr * mr, fullColumns = n / nr * nr
-    let panels = (n + nr - 1) / nr
-    let threads = min(Parallelism.maximumThreadCount, maximumThreads, panels)
     let bFloats = op.transposeB ? k * roundUp(n, to: nr) : (n > fullColumns ? k * nr : 0)
     let aFloats = m > fullRows ? k * mr : 0
-    let floats = bFloats + aFloats + mr * nr * threads
+    let floats = bFloats + aFloats + mr * nr
     let raw = UnsafeMutableRawPointer.allocate(byteCount: floats * MemoryLayout<Float>.stride, alignment: 64)
     defer { raw.deallocate() }
     let packedB = raw.bindMemory(to: Float.self, capacity: floats)
     let edgeA = packedB + bFloats
-    let scratchTiles = edgeA + aFloats
+    let scratch = edgeA + aFloats
     if op.transposeB {
         packB(op, depth: 0..<k, columns: 0..<n, into: packedB)
     } else if n > fullColumns {
@@ -263,28 +256,8 @@ private func multiplyDirect(_ op: GEMMOperands, m: Int, n: Int, maximumThreads: 
     // op(A)[i, p] is A[i, p] or, transposed, A[p, i].
     let aRowStride = op.transposeA ? 1 : op.lda, aStep = op.transposeA ? op.lda : 1
 
-    if threads <= 1 {
-        directPanels(op, m: m, n: n, columns: 0..<n, packedB: packedB, edgeA: edgeA, scratch: scratchTiles,
-                     aRowStride: aRowStride, aStep: aStep)
-        return
-    }
-    Parallel.forEachTask(threads) { part in
-        let lower = panels * part / threads * nr, upper = min(n, panels * (part + 1) / threads * nr)
-        directPanels(op, m: m, n: n, columns: lower..<upper, packedB: packedB, edgeA: edgeA,
-                     scratch: scratchTiles + part * mr * nr, aRowStride: aRowStride, aStep: aStep)
-    }
-}
-
-/// The direct path's tiles for the column panels starting in `columns` (a multiple of the
-/// micro-kernel's columns, or n).
-private func directPanels(_ op: GEMMOperands, m: Int, n: Int, columns: Range<Int>, packedB: UnsafeMutablePointer<Float>,
-                          edgeA: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
-                          aRowStride: Int, aStep: Int) {
-    let mr = MicroKernel.rows, nr = MicroKernel.columns
-    let k = op.k
-    let fullColumns = n / nr * nr
-    var jr = columns.lowerBound
-    while jr < columns.upperBound {
+    var jr = 0
+    while jr < n {
         let width = min(nr, n - jr)
         let b: UnsafePointer<Float>, bStep: Int
         if op.transposeB {

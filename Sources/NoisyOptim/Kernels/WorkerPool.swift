@@ -7,6 +7,10 @@
 // short while after each call, so back-to-back calls start in well under a microsecond; then
 // they park on a semaphore and cost nothing.
 //
+// The price: while a worker spins it holds a core. On a machine with another busy process, the
+// spinning competes with the caller's serial work between calls, so kernels only go parallel for
+// work of tens of microseconds or more (see `GEMMBlocking`, `Kernels.parallelThreshold`).
+//
 // A call splits its work into parts; the caller and the workers claim parts from a shared
 // counter, so a late worker never holds the caller up: the caller takes back a part offer that
 // no worker has picked up yet. Which thread runs a part never changes the result, because the
@@ -30,7 +34,9 @@ final class WorkerPool: @unchecked Sendable {
         let wake = DispatchSemaphore(value: 0)
     }
 
-    /// Spin iterations (one atomic load each, ~0.1 ms in all) before an idle worker parks.
+    /// Spin iterations (one atomic load each; tens of microseconds in all) before an idle worker
+    /// parks. A tenth of this left a 784-256-256-10 MLP step 1.5× slower on two threads: workers
+    /// parked between its calls, and the caller did the parts alone.
     private static let spinsBeforeParking = 100_000
 
     private var workers: [Worker] = []
