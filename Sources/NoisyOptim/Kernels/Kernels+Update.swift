@@ -169,17 +169,34 @@ extension Kernels {
     @inline(never)
     static func adam(_ d: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, count: Int,
                      beta1: Float, beta2: Float, correction1: Float, correction2: Float, epsilon: Float) {
-        let b1 = Vector(repeating: beta1), b2 = Vector(repeating: beta2)
-        let c1 = Vector(repeating: 1 - beta1), c2 = Vector(repeating: 1 - beta2)
-        let k1 = Vector(repeating: correction1), k2 = Vector(repeating: correction2), e = Vector(repeating: epsilon)
+        let constants = AdamConstants(beta1: beta1, beta2: beta2, correction1: correction1, correction2: correction2,
+                                      epsilon: epsilon)
         forEachLaneGroup(count: count) { i, lanes in
-            let g = loadLanes(d + i, lanes)
-            let first = b1 * loadLanes(m + i, lanes) + c1 * g
-            let second = b2 * loadLanes(v + i, lanes) + c2 * (g * g)
-            storeLanes(first, m + i, lanes)
-            storeLanes(second, v + i, lanes)
-            storeLanes(first / (SIMDMath.magnitudeSquareRoot(second) * k2 + e) * k1, d + i, lanes)
+            storeLanes(adamLanes(loadLanes(d + i, lanes), m: m + i, v: v + i, lanes: lanes, constants), d + i, lanes)
         }
+    }
+
+    /// Adam's per-step constants as vectors.
+    struct AdamConstants {
+        let b1, b2, c1, c2, k1, k2, e: Vector
+        @inline(__always)
+        init(beta1: Float, beta2: Float, correction1: Float, correction2: Float, epsilon: Float) {
+            b1 = Vector(repeating: beta1); b2 = Vector(repeating: beta2)
+            c1 = Vector(repeating: 1 - beta1); c2 = Vector(repeating: 1 - beta2)
+            k1 = Vector(repeating: correction1); k2 = Vector(repeating: correction2); e = Vector(repeating: epsilon)
+        }
+    }
+
+    /// One lane group of Adam: updates m and v in place from the direction d and returns the new
+    /// direction (m / (√v · c₂ + ε)) · c₁.
+    @inline(__always)
+    static func adamLanes(_ d: Vector, m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, lanes: Int,
+                          _ k: AdamConstants) -> Vector {
+        let first = k.b1 * loadLanes(m, lanes) + k.c1 * d
+        let second = k.b2 * loadLanes(v, lanes) + k.c2 * (d * d)
+        storeLanes(first, m, lanes)
+        storeLanes(second, v, lanes)
+        return first / (SIMDMath.magnitudeSquareRoot(second) * k.k2 + k.e) * k.k1
     }
 }
 
@@ -240,17 +257,11 @@ extension Kernels {
     static func adamStep(_ g: UnsafePointer<Float>, sign: Float, parameters theta: UnsafeMutablePointer<Float>,
                          m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, count: Int, alpha: Float,
                          beta1: Float, beta2: Float, correction1: Float, correction2: Float, epsilon: Float) {
-        let b1 = Vector(repeating: beta1), b2 = Vector(repeating: beta2)
-        let c1 = Vector(repeating: 1 - beta1), c2 = Vector(repeating: 1 - beta2)
-        let k1 = Vector(repeating: correction1), k2 = Vector(repeating: correction2), e = Vector(repeating: epsilon)
+        let constants = AdamConstants(beta1: beta1, beta2: beta2, correction1: correction1, correction2: correction2,
+                                      epsilon: epsilon)
         let a = Vector(repeating: alpha), sg = Vector(repeating: sign)
         forEachLaneGroup(count: count) { i, lanes in
-            let d = loadLanes(g + i, lanes) * sg
-            let first = b1 * loadLanes(m + i, lanes) + c1 * d
-            let second = b2 * loadLanes(v + i, lanes) + c2 * (d * d)
-            storeLanes(first, m + i, lanes)
-            storeLanes(second, v + i, lanes)
-            let direction = first / (SIMDMath.magnitudeSquareRoot(second) * k2 + e) * k1
+            let direction = adamLanes(loadLanes(g + i, lanes) * sg, m: m + i, v: v + i, lanes: lanes, constants)
             storeLanes(loadLanes(theta + i, lanes) + a * direction, theta + i, lanes)
         }
     }
