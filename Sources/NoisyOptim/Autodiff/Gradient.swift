@@ -18,7 +18,7 @@ extension Tape {
         defer { endRecording() }
         let loss = try body(self)
         let root = index(of: loss, "valueWithGradient")
-        precondition(nodes[root].count == 1,
+        check(nodes[root].count == 1,
                      "valueWithGradient: the loss has shape \(nodes[root].shape.array) but must be one scalar (reduce per-example losses with weightedSum, mean or sum)")
         backward(from: loss)
         return (nodes[root].value.pointee, flatGradient)
@@ -58,7 +58,7 @@ public func valueWithGradient(at x: Tensor, _ f: (Variable) throws -> Variable) 
     try Tape().record { tape in
         let input = tape.variable(x)
         let y = try f(input)
-        precondition(y.tapeShape.count == 1, "valueWithGradient: f returned shape \(y.shape); it must be one scalar")
+        check(y.tapeShape.count == 1, "valueWithGradient: f returned shape \(y.shape); it must be one scalar")
         tape.backward(from: y)
         return (tape.nodes[y.index].value.pointee, tape.gradient(of: input))
     }
@@ -70,7 +70,7 @@ public func valueWithGradient(at x: Tensor, _ y: Tensor,
     try Tape().record { tape in
         let a = tape.variable(x), b = tape.variable(y)
         let z = try f(a, b)
-        precondition(z.tapeShape.count == 1, "valueWithGradient: f returned shape \(z.shape); it must be one scalar")
+        check(z.tapeShape.count == 1, "valueWithGradient: f returned shape \(z.shape); it must be one scalar")
         tape.backward(from: z)
         return (tape.nodes[z.index].value.pointee, (tape.gradient(of: a), tape.gradient(of: b)))
     }

@@ -39,7 +39,7 @@ extension Tape {
 
     /// Rows of the last axis: (rows, width).
     func lastAxisRows(_ shape: TapeShape, _ name: StaticString) -> (rows: Int, width: Int) {
-        precondition(shape.rank >= 1, "\(name) needs rank ≥ 1, shape is \(shape.array)")
+        check(shape.rank >= 1, "\(name) needs rank ≥ 1, shape is \(shape.array)")
         let width = shape[shape.rank - 1]
         return (width == 0 ? 0 : shape.count / width, width)
     }

@@ -76,7 +76,7 @@ extension Tape {
         for i in 0..<result.rank {
             let ai = i - (result.rank - a.rank), bi = i - (result.rank - b.rank)
             let x = ai >= 0 ? a[ai] : 1, y = bi >= 0 ? b[bi] : 1
-            precondition(x == y || x == 1 || y == 1, "\(operation): shapes \(a.array) and \(b.array) do not broadcast")
+            check(x == y || x == 1 || y == 1, "\(operation): shapes \(a.array) and \(b.array) do not broadcast")
             result[i] = x == 1 ? y : x
         }
         return result

@@ -10,13 +10,13 @@ extension Tape {
     func recordSoftmaxCrossEntropy(_ logits: Variable, labelCount: Int, label: (Int) -> Int) -> Variable {
         let i = index(of: logits, "softmaxCrossEntropy")
         let node = nodes[i]
-        precondition(node.shape.rank == 2, "softmaxCrossEntropy needs batch × classes logits, shape is \(node.shape.array)")
+        check(node.shape.rank == 2, "softmaxCrossEntropy needs batch × classes logits, shape is \(node.shape.array)")
         let rows = node.shape[0], classes = node.shape[1]
-        precondition(labelCount == rows, "softmaxCrossEntropy: \(labelCount) labels for logits of shape \(node.shape.array)")
+        check(labelCount == rows, "softmaxCrossEntropy: \(labelCount) labels for logits of shape \(node.shape.array)")
         let labelsStart = integers.count
         for r in 0..<rows {
             let y = label(r)
-            precondition(y >= 0 && y < classes, "softmaxCrossEntropy: label \(y) of row \(r) is outside 0..<\(classes)")
+            check(y >= 0 && y < classes, "softmaxCrossEntropy: label \(y) of row \(r) is outside 0..<\(classes)")
             integers.append(y)
         }
         let probabilities = allocate(node.count)
@@ -76,7 +76,7 @@ extension Tape {
     func recordSquaredError(_ predictions: Variable, _ targets: Variable) -> Variable {
         let i = index(of: predictions, "squaredError"), j = index(of: targets, "squaredError")
         let p = nodes[i], t = nodes[j]
-        precondition(p.shape == t.shape, "squaredError: predictions \(p.shape.array) and targets \(t.shape.array) must have the same shape")
+        check(p.shape == t.shape, "squaredError: predictions \(p.shape.array) and targets \(t.shape.array) must have the same shape")
         let (rows, width) = exampleRows(p.shape, "squaredError")
         let losses = allocate(rows)
         for r in 0..<rows { losses[r] = Kernels.squaredDistance(p.value + r * width, t.value + r * width, count: width) }
@@ -104,7 +104,7 @@ extension Tape {
 
     /// Rows of the first dimension: one per example.
     func exampleRows(_ shape: TapeShape, _ name: StaticString) -> (rows: Int, width: Int) {
-        precondition(shape.rank >= 1, "\(name) needs one row per example (rank ≥ 1), shape is \(shape.array)")
+        check(shape.rank >= 1, "\(name) needs one row per example (rank ≥ 1), shape is \(shape.array)")
         var width = 1
         for d in 1..<shape.rank { width *= shape[d] }
         return (shape[0], width)
@@ -114,7 +114,7 @@ extension Tape {
     func recordWeightedSum(_ values: Variable, _ weights: Variable) -> Variable {
         let i = index(of: values, "weightedSum"), j = index(of: weights, "weightedSum")
         let x = nodes[i], w = nodes[j]
-        precondition(x.shape == w.shape, "weightedSum: values \(x.shape.array) and weights \(w.shape.array) must have the same shape")
+        check(x.shape == w.shape, "weightedSum: values \(x.shape.array) and weights \(w.shape.array) must have the same shape")
         let out = allocate(1)
         out.pointee = Float(Kernels.dot(x.value, w.value, count: x.count))
         return append(.weightedSum(i, weights: j), shape: .scalar, value: out, requiresGradient: x.requiresGradient || w.requiresGradient)
@@ -167,7 +167,7 @@ public func weightedSum(_ values: Variable, weights: Variable) -> Variable {
 public func weightedSum(_ values: Variable, weights: [Float]) -> Variable {
     let tape = values.tape
     let shape = values.tapeShape
-    precondition(weights.count == shape.count, "weightedSum: \(weights.count) weights for values of shape \(shape.array)")
+    check(weights.count == shape.count, "weightedSum: \(weights.count) weights for values of shape \(shape.array)")
     let w = weights.withUnsafeBufferPointer { tape.constant($0, shape: shape) }
     return tape.recordWeightedSum(values, w)
 }

@@ -26,10 +26,10 @@ extension Tape {
     func recordMatmul(_ a: Variable, _ transposeA: Bool, _ b: Variable, _ transposeB: Bool) -> Variable {
         let i = index(of: a, "matmul"), j = index(of: b, "matmul")
         let x = nodes[i], y = nodes[j]
-        precondition(x.shape.rank == 2 && y.shape.rank == 2, "matmul needs two matrices, shapes are \(x.shape.array) and \(y.shape.array)")
+        check(x.shape.rank == 2 && y.shape.rank == 2, "matmul needs two matrices, shapes are \(x.shape.array) and \(y.shape.array)")
         let m = transposeA ? x.shape[1] : x.shape[0], k = transposeA ? x.shape[0] : x.shape[1]
         let kb = transposeB ? y.shape[1] : y.shape[0], n = transposeB ? y.shape[0] : y.shape[1]
-        precondition(k == kb, "matmul: shapes \(x.shape.array)\(transposeA ? "ᵀ" : "") and \(y.shape.array)\(transposeB ? "ᵀ" : "") do not agree (\(k) vs \(kb))")
+        check(k == kb, "matmul: shapes \(x.shape.array)\(transposeA ? "ᵀ" : "") and \(y.shape.array)\(transposeB ? "ᵀ" : "") do not agree (\(k) vs \(kb))")
         var shape = TapeShape(rank: 2)
         shape[0] = m
         shape[1] = n
@@ -74,10 +74,10 @@ extension Tape {
     func recordLinear(_ input: Variable, weight: Variable, bias: Variable?) -> Variable {
         let i = index(of: input, "linear"), w = index(of: weight, "linear")
         let x = nodes[i], weights = nodes[w]
-        precondition(x.shape.rank == 2 && weights.shape.rank == 2,
+        check(x.shape.rank == 2 && weights.shape.rank == 2,
                      "linear needs a matrix input and a matrix weight, shapes are \(x.shape.array) and \(weights.shape.array)")
         let rows = x.shape[0], inputs = x.shape[1], outputs = weights.shape[1]
-        precondition(weights.shape[0] == inputs,
+        check(weights.shape[0] == inputs,
                      "linear: input \(x.shape.array) and weight \(weights.shape.array) do not agree (\(inputs) vs \(weights.shape[0]))")
         var shape = TapeShape(rank: 2)
         shape[0] = rows
@@ -88,7 +88,7 @@ extension Tape {
         if let bias {
             b = index(of: bias, "linear")
             let biasNode = nodes[b]
-            precondition(biasNode.shape == TapeShape([outputs]),
+            check(biasNode.shape == TapeShape([outputs]),
                          "linear: bias has shape \(biasNode.shape.array), the weight \(weights.shape.array) needs [\(outputs)]")
             for r in 0..<rows { (out + r * outputs).update(from: biasNode.value, count: outputs) }
             requiresGradient = requiresGradient || biasNode.requiresGradient
@@ -127,7 +127,7 @@ extension Tape {
     func recordTranspose(_ x: Variable) -> Variable {
         let i = index(of: x, "transposed")
         let node = nodes[i]
-        precondition(node.shape.rank == 2, "transposed() needs a matrix, shape is \(node.shape.array)")
+        check(node.shape.rank == 2, "transposed() needs a matrix, shape is \(node.shape.array)")
         var shape = TapeShape(rank: 2)
         shape[0] = node.shape[1]
         shape[1] = node.shape[0]

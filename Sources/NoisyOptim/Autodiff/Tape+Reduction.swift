@@ -28,7 +28,7 @@ extension Tape {
         let node = nodes[i]
         let rank = node.shape.rank
         let a = axis < 0 ? axis + rank : axis
-        precondition(a >= 0 && a < rank, "\(name): axis \(axis) out of range for shape \(node.shape.array)")
+        check(a >= 0 && a < rank, "\(name): axis \(axis) out of range for shape \(node.shape.array)")
         var outer = 1, inner = 1
         for d in 0..<a { outer *= node.shape[d] }
         for d in (a + 1)..<rank { inner *= node.shape[d] }

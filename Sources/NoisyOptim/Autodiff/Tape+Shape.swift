@@ -9,19 +9,19 @@ extension Tape {
         var inferred = -1, known = 1
         for (d, size) in newShape.enumerated() {
             if size == -1 {
-                precondition(inferred < 0, "reshaped(to: \(newShape)): at most one size may be -1")
+                check(inferred < 0, "reshaped(to: \(newShape)): at most one size may be -1")
                 inferred = d
             } else {
-                precondition(size >= 0, "reshaped(to: \(newShape)): sizes must be non-negative")
+                check(size >= 0, "reshaped(to: \(newShape)): sizes must be non-negative")
                 resolved[d] = size
                 known *= size
             }
         }
         if inferred >= 0 {
-            precondition(known > 0 && node.count % known == 0, "cannot reshape \(node.shape.array) (\(node.count) scalars) to \(newShape)")
+            check(known > 0 && node.count % known == 0, "cannot reshape \(node.shape.array) (\(node.count) scalars) to \(newShape)")
             resolved[inferred] = node.count / known
         }
-        precondition(resolved.count == node.count, "cannot reshape \(node.shape.array) (\(node.count) scalars) to \(newShape)")
+        check(resolved.count == node.count, "cannot reshape \(node.shape.array) (\(node.count) scalars) to \(newShape)")
         // The same scalars in the same order: share them instead of copying.
         return append(.reshape(i), shape: resolved, value: node.value, requiresGradient: node.requiresGradient)
     }
@@ -37,7 +37,7 @@ extension Tape {
     func recordGatherRows<Indices: Collection<Int>>(_ x: Variable, _ indices: Indices) -> Variable {
         let i = index(of: x, "gatheringRows")
         let node = nodes[i]
-        precondition(node.shape.rank >= 1, "gatheringRows needs rank ≥ 1, shape is \(node.shape.array)")
+        check(node.shape.rank >= 1, "gatheringRows needs rank ≥ 1, shape is \(node.shape.array)")
         let rows = node.shape[0]
         var width = 1
         for d in 1..<node.shape.rank { width *= node.shape[d] }
@@ -46,7 +46,7 @@ extension Tape {
         shape[0] = indices.count
         let out = allocate(indices.count * width)
         for (k, row) in indices.enumerated() {
-            precondition(row >= 0 && row < rows, "gatheringRows: row index \(row) out of range for shape \(node.shape.array)")
+            check(row >= 0 && row < rows, "gatheringRows: row index \(row) out of range for shape \(node.shape.array)")
             (out + k * width).update(from: node.value + row * width, count: width)
             integers.append(row)
         }

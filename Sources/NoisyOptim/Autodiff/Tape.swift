@@ -61,7 +61,7 @@ public final class Tape {
 
     /// Starts a recording over `parameters` (a flat vector laid out by `layout`), if any.
     func beginRecording(parameters: Tensor?, layout: ParameterLayout?) {
-        precondition(!isRecording, "this tape is already recording; a Tape records one computation at a time")
+        check(!isRecording, "this tape is already recording; a Tape records one computation at a time")
         nodes.removeAll(keepingCapacity: true)
         integers.removeAll(keepingCapacity: true)
         arena.reset()
@@ -69,7 +69,7 @@ public final class Tape {
         isRecording = true
         parameterNodes.removeAll(keepingCapacity: true)
         if let parameters, let layout {
-            precondition(parameters.shape == [layout.count],
+            check(parameters.shape == [layout.count],
                          "the parameters have shape \(parameters.shape) but the layout needs a flat vector of shape [\(layout.count)]")
             self.parameters = parameters
             self.layout = layout
@@ -100,8 +100,8 @@ public final class Tape {
     /// The node index of `variable`, after checking that it belongs to this recording.
     @inline(__always)
     func index(of variable: Variable, _ operation: StaticString) -> Int {
-        precondition(variable.tape === self, "\(operation): the variable belongs to another tape")
-        precondition(variable.generation == generation && isRecording,
+        check(variable.tape === self, "\(operation): the variable belongs to another tape")
+        check(variable.generation == generation && isRecording,
                      "\(operation): the variable is from a recording that has ended (variables live for one call)")
         return variable.index
     }
@@ -129,7 +129,7 @@ public final class Tape {
     public func variable(_ tensor: Tensor) -> Variable { leaf(tensor, requiresGradient: true, "variable") }
 
     private func leaf(_ tensor: Tensor, requiresGradient: Bool, _ operation: StaticString) -> Variable {
-        precondition(isRecording, "\(operation): the tape is not recording; use it inside record, valueWithGradient or value(at:in:)")
+        check(isRecording, "\(operation): the tape is not recording; use it inside record, valueWithGradient or value(at:in:)")
         let shape = TapeShape(tensor.shape)
         retained.append(tensor) // keeps the storage alive while nodes point into it
         return append(.leaf, shape: shape, value: tensor.storage.pointer, requiresGradient: requiresGradient)
@@ -137,8 +137,8 @@ public final class Tape {
 
     /// A constant holding `scalars` in the arena: no heap allocation once the arena is sized.
     func constant(_ scalars: UnsafeBufferPointer<Float>, shape: TapeShape) -> Variable {
-        precondition(isRecording, "constant: the tape is not recording")
-        precondition(scalars.count == shape.count, "\(scalars.count) scalars cannot fill shape \(shape.array)")
+        check(isRecording, "constant: the tape is not recording")
+        check(scalars.count == shape.count, "\(scalars.count) scalars cannot fill shape \(shape.array)")
         let value = allocate(shape.count)
         if let base = scalars.baseAddress { value.update(from: base, count: scalars.count) }
         return append(.leaf, shape: shape, value: value, requiresGradient: false)
@@ -151,10 +151,10 @@ public final class Tape {
     /// gradients of all its uses.
     public func parameter(_ segment: ParameterSegment) -> Variable {
         guard let layout, let parameters else {
-            preconditionFailure("parameter(\(segment.name)): this recording has no parameters; use valueWithGradient(at:in:_:)")
+            fail("parameter(\(segment.name)): this recording has no parameters; use valueWithGradient(at:in:_:)")
         }
         guard let position = layout.segments.firstIndex(of: segment) else {
-            preconditionFailure("parameter: segment \(segment.name) \(segment.shape) at offset \(segment.offset) is not in the layout being recorded")
+            fail("parameter: segment \(segment.name) \(segment.shape) at offset \(segment.offset) is not in the layout being recorded")
         }
         if parameterNodes[position] >= 0 {
             return Variable(tape: self, index: parameterNodes[position], generation: generation)
@@ -168,7 +168,7 @@ public final class Tape {
     /// The variable of the parameter segment called `name`.
     public func parameter(named name: String) -> Variable {
         guard let segment = layout?.segment(named: name) else {
-            preconditionFailure("parameter(named:): no segment called \(name) in the layout being recorded")
+            fail("parameter(named:): no segment called \(name) in the layout being recorded")
         }
         return parameter(segment)
     }
@@ -186,7 +186,7 @@ public final class Tape {
     /// ∂(root)/∂(variable) after `backward(from:seed:)`: zeros where the root does not depend on it.
     public func gradient(of variable: Variable) -> Tensor {
         let node = nodes[index(of: variable, "gradient(of:)")]
-        precondition(hasRunBackward, "gradient(of:): run backward(from:seed:) first")
+        check(hasRunBackward, "gradient(of:): run backward(from:seed:) first")
         guard node.gradientIsWritten, let gradient = node.gradient else { return Tensor.zeros(node.shape.array) }
         let result = Tensor(uninitializedShape: node.shape.array)
         result.storage.pointer.update(from: gradient, count: node.count)
@@ -203,14 +203,14 @@ public final class Tape {
     ///   - seed: ∂L/∂root for a root of any shape (a vector-Jacobian product); defaults to 1.
     public func backward(from root: Variable, seed: Tensor? = nil) {
         let rootIndex = index(of: root, "backward")
-        precondition(!hasRunBackward, "backward: this recording has already been differentiated; record the computation again")
+        check(!hasRunBackward, "backward: this recording has already been differentiated; record the computation again")
         hasRunBackward = true
         let rootShape = nodes[rootIndex].shape
         if let seed {
-            precondition(seed.shape == rootShape.array,
+            check(seed.shape == rootShape.array,
                          "backward: the seed has shape \(seed.shape) but the variable has shape \(rootShape.array)")
         } else {
-            precondition(nodes[rootIndex].count == 1,
+            check(nodes[rootIndex].count == 1,
                          "backward from a variable of shape \(rootShape.array) needs a seed gradient of that shape; only a one-element result has the implicit seed 1")
         }
         let flat = bindParameterGradients()

@@ -63,13 +63,13 @@ struct TapeShape: Equatable {
     private(set) var sizes = SIMD8<Int>(repeating: 1)
 
     init(_ shape: [Int]) {
-        precondition(shape.count <= TapeShape.maximumRank, "the tape records tensors of rank ≤ \(TapeShape.maximumRank), got shape \(shape)")
+        check(shape.count <= TapeShape.maximumRank, "the tape records tensors of rank ≤ \(TapeShape.maximumRank), got shape \(shape)")
         rank = shape.count
         for (i, size) in shape.enumerated() { sizes[i] = size }
     }
 
     init(rank: Int) {
-        precondition(rank <= TapeShape.maximumRank, "the tape records tensors of rank ≤ \(TapeShape.maximumRank), got rank \(rank)")
+        check(rank <= TapeShape.maximumRank, "the tape records tensors of rank ≤ \(TapeShape.maximumRank), got rank \(rank)")
         self.rank = rank
     }
 

@@ -74,7 +74,7 @@ public struct Dataset: Sendable {
     /// A seeded random split into a training part holding `trainingFraction` of the examples and
     /// a test part holding the rest.
     public func split<G: RandomNumberGenerator>(trainingFraction: Double, using generator: inout G) -> (training: Dataset, test: Dataset) {
-        precondition(trainingFraction >= 0 && trainingFraction <= 1, "trainingFraction must be in [0, 1], got \(trainingFraction)")
+        check(trainingFraction >= 0 && trainingFraction <= 1, "trainingFraction must be in [0, 1], got \(trainingFraction)")
         let order = Array(0..<count).shuffled(using: &generator)
         let cut = Int((Double(count) * trainingFraction).rounded())
         return (subset(Array(order[..<cut])), subset(Array(order[cut...])))
@@ -91,7 +91,7 @@ public struct Standardizer: Codable, Sendable {
 
     /// Fits μ and s to the rows of `features`.
     public init(fitting features: Tensor) {
-        precondition(features.rank == 2 && features.shape[0] > 0, "fitting needs a non-empty matrix, shape is \(features.shape)")
+        check(features.rank == 2 && features.shape[0] > 0, "fitting needs a non-empty matrix, shape is \(features.shape)")
         let mean = features.mean(alongAxis: 0)
         let variance = square(features - mean).mean(alongAxis: 0)
         self.mean = mean
@@ -100,7 +100,7 @@ public struct Standardizer: Codable, Sendable {
 
     /// (x − μ)/s row by row.
     public func apply(_ features: Tensor) -> Tensor {
-        precondition(features.rank == 2 && features.shape[1] == mean.count,
+        check(features.rank == 2 && features.shape[1] == mean.count,
                      "standardizer fitted on \(mean.count) features, got shape \(features.shape)")
         return (features - mean) / scale
     }
@@ -118,8 +118,8 @@ public struct MiniBatches: Sequence {
 
     /// Shuffles 0..<exampleCount with `generator` and cuts it into batches.
     public init<G: RandomNumberGenerator>(exampleCount: Int, batchSize: Int, dropLast: Bool = false, using generator: inout G) {
-        precondition(batchSize > 0, "batchSize must be positive, got \(batchSize)")
-        precondition(exampleCount >= 0, "exampleCount must be non-negative, got \(exampleCount)")
+        check(batchSize > 0, "batchSize must be positive, got \(batchSize)")
+        check(exampleCount >= 0, "exampleCount must be non-negative, got \(exampleCount)")
         order = Array(0..<exampleCount).shuffled(using: &generator)
         self.batchSize = batchSize
         self.dropLast = dropLast

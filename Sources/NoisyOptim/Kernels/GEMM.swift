@@ -81,15 +81,15 @@ func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
           b: UnsafePointer<Float>, ldb: Int,
           beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
           blocking: GEMMBlocking) {
-    precondition(m >= 0 && n >= 0 && k >= 0, "gemm: sizes must be non-negative, got m = \(m), n = \(n), k = \(k)")
+    check(m >= 0 && n >= 0 && k >= 0, "gemm: sizes must be non-negative, got m = \(m), n = \(n), k = \(k)")
     let aColumns = transposeA ? m : k
     let bColumns = transposeB ? k : n
-    precondition(lda >= max(1, aColumns),
+    check(lda >= max(1, aColumns),
                  "gemm: lda = \(lda) is less than the \(aColumns) columns of A (\(transposeA ? "k×m, transposed" : "m×k"))")
-    precondition(ldb >= max(1, bColumns),
+    check(ldb >= max(1, bColumns),
                  "gemm: ldb = \(ldb) is less than the \(bColumns) columns of B (\(transposeB ? "n×k, transposed" : "k×n"))")
-    precondition(ldc >= max(1, n), "gemm: ldc = \(ldc) is less than the \(n) columns of C")
-    precondition(blocking.mc > 0 && blocking.kc > 0 && blocking.nc > 0, "gemm: block sizes must be positive")
+    check(ldc >= max(1, n), "gemm: ldc = \(ldc) is less than the \(n) columns of C")
+    check(blocking.mc > 0 && blocking.kc > 0 && blocking.nc > 0, "gemm: block sizes must be positive")
 
     if m == 0 || n == 0 { return }
     if k == 0 || alpha == 0 {

@@ -24,7 +24,7 @@ public enum Parallelism {
             return storage.maximumThreadCount
         }
         set {
-            precondition(newValue >= 1, "Parallelism.maximumThreadCount must be at least 1, got \(newValue)")
+            check(newValue >= 1, "Parallelism.maximumThreadCount must be at least 1, got \(newValue)")
             storage.lock.lock()
             storage.maximumThreadCount = newValue
             storage.lock.unlock()

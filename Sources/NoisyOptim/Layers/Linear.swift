@@ -19,7 +19,7 @@ public struct Linear: Sendable, Hashable {
 
     /// Appends the layer's segments `name.weight` (and `name.bias`) to `layout`.
     public init(inputSize: Int, outputSize: Int, hasBias: Bool = true, name: String, in layout: inout ParameterLayout) {
-        precondition(inputSize >= 0 && outputSize >= 0, "Linear \(name): sizes must be non-negative, got \(inputSize) → \(outputSize)")
+        check(inputSize >= 0 && outputSize >= 0, "Linear \(name): sizes must be non-negative, got \(inputSize) → \(outputSize)")
         weight = layout.append("\(name).weight", shape: [inputSize, outputSize], role: .weight)
         bias = hasBias ? layout.append("\(name).bias", shape: [outputSize], role: .bias) : nil
     }

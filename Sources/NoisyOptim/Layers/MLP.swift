@@ -25,8 +25,8 @@ public struct MLP: Sendable {
 
     /// An MLP with layers sizes[i] → sizes[i + 1]; at least an input and an output size.
     public init(sizes: [Int], activation: Activation = .relu) {
-        precondition(sizes.count >= 2, "an MLP needs at least an input and an output size, got \(sizes)")
-        precondition(sizes.allSatisfy { $0 > 0 }, "MLP sizes must be positive, got \(sizes)")
+        check(sizes.count >= 2, "an MLP needs at least an input and an output size, got \(sizes)")
+        check(sizes.allSatisfy { $0 > 0 }, "MLP sizes must be positive, got \(sizes)")
         var layout = ParameterLayout()
         var layers: [Linear] = []
         for i in 0..<(sizes.count - 1) {
@@ -56,7 +56,7 @@ public struct MLP: Sendable {
     }
 
     private func checkInputs(_ inputs: Tensor) {
-        precondition(inputs.rank == 2 && inputs.shape[1] == sizes[0],
+        check(inputs.rank == 2 && inputs.shape[1] == sizes[0],
                      "the MLP takes rows of \(sizes[0]) features, inputs have shape \(inputs.shape)")
     }
 
@@ -71,10 +71,10 @@ public struct MLP: Sendable {
     /// buffers; it is not meant to be called from several threads at once.
     public func objective(inputs: Tensor, labels: [Int]) -> Objective {
         checkInputs(inputs)
-        precondition(labels.count == inputs.shape[0], "\(labels.count) labels for \(inputs.shape[0]) examples")
+        check(labels.count == inputs.shape[0], "\(labels.count) labels for \(inputs.shape[0]) examples")
         let classes = sizes[sizes.count - 1]
         if let bad = labels.first(where: { $0 < 0 || $0 >= classes }) {
-            preconditionFailure("label \(bad) is outside the model's 0..<\(classes) classes")
+            fail("label \(bad) is outside the model's 0..<\(classes) classes")
         }
         return NoisyOptim.objective(in: layout) { [self] tape, weights in
             let (indices, w) = MLP.nonZero(weights, exampleCount: inputs.shape[0])
@@ -90,7 +90,7 @@ public struct MLP: Sendable {
     public func objective(inputs: Tensor, targets: Tensor) -> Objective {
         checkInputs(inputs)
         let outputs = sizes[sizes.count - 1]
-        precondition(targets.shape == [inputs.shape[0], outputs] || (outputs == 1 && targets.shape == [inputs.shape[0]]),
+        check(targets.shape == [inputs.shape[0], outputs] || (outputs == 1 && targets.shape == [inputs.shape[0]]),
                      "targets of shape \(targets.shape) do not fit \(inputs.shape[0]) examples of \(outputs) outputs")
         let targetRows = targets.reshaped(to: [inputs.shape[0], outputs])
         return NoisyOptim.objective(in: layout) { [self] tape, weights in
@@ -113,7 +113,7 @@ public struct MLP: Sendable {
     /// W's entries without the zero weights (which contribute nothing to L or its gradient, so
     /// their examples need not be run). Copies only when there is a zero to drop.
     static func nonZero(_ weights: SampleWeights, exampleCount: Int) -> (indices: [Int], weights: [Float]) {
-        precondition(weights.exampleCount == exampleCount,
+        check(weights.exampleCount == exampleCount,
                      "the sampling vector is over \(weights.exampleCount) examples, the data has \(exampleCount)"
                      + " (an optimizer without a sampling scheme passes W over 1 example: give it"
                      + " `sampling: FullBatch(exampleCount: \(exampleCount))` for full-batch descent)")

@@ -51,7 +51,7 @@ public struct AddGradientNoise: GradientTransform {
     public func standardDeviation(at t: Int) -> Float {
         guard let noise else { return 0 }
         let eta = noise.eta.value(at: t)
-        precondition(eta >= 0, "the η schedule gave \(eta) at step \(t); it must be ≥ 0")
+        check(eta >= 0, "the η schedule gave \(eta) at step \(t); it must be ≥ 0")
         return Float((eta / pow(Double(1 + t), noise.gamma)).squareRoot())
     }
 

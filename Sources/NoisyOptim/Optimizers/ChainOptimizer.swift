@@ -64,8 +64,8 @@ public struct ChainOptimizer<Transform: GradientTransform>: Optimizer {
     @discardableResult
     public mutating func step(_ parameters: inout Tensor, gradient: Tensor) throws -> StepReport {
         let n = layout.count
-        precondition(parameters.shape == [n], "parameters have shape \(parameters.shape), the layout has \(n) scalars")
-        precondition(gradient.shape == [n], "gradient has shape \(gradient.shape), parameters have shape [\(n)]")
+        check(parameters.shape == [n], "parameters have shape \(parameters.shape), the layout has \(n) scalars")
+        check(gradient.shape == [n], "gradient has shape \(gradient.shape), parameters have shape [\(n)]")
 
         var norm: Float? = nil
         if transform.needsGradientNorm || nonFiniteGradientPolicy != .propagate {
@@ -85,7 +85,7 @@ public struct ChainOptimizer<Transform: GradientTransform>: Optimizer {
         let plan = transform.plan(&state.transform, context: context)
         let lr = learningRate.value(at: state.step)
         // Construction checked the schedule's first steps; a closure can still turn negative later.
-        precondition(lr >= 0, "the learning-rate schedule gave \(lr) at step \(state.step); it must be ≥ 0")
+        check(lr >= 0, "the learning-rate schedule gave \(lr) at step \(state.step); it must be ≥ 0")
         let alpha = -Float(lr)
         let transform = self.transform, negate = maximize
         parameters.withUnsafeMutableBufferPointer { theta in

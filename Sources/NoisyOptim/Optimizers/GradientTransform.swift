@@ -154,7 +154,7 @@ public struct Chain<First: GradientTransform, Second: GradientTransform>: Gradie
     /// `first` then `second`. Stops if `second` needs the gradient norm: that norm is of the
     /// gradient entering the chain, which `second` does not see.
     public init(_ first: First, _ second: Second) {
-        precondition(!second.needsGradientNorm,
+        check(!second.needsGradientNorm,
                      "\(Second.self) reads the gradient's norm, so it must come first in a chain")
         self.first = first
         self.second = second

@@ -51,7 +51,7 @@ public struct Momentum: GradientTransform {
 
     public func plan(_ state: inout State, context: StepContext) -> Plan {
         guard momentum != 0 else { return Plan(velocity: nil, momentum: 0, gradientScale: 1, first: false) }
-        precondition(state.velocity.count == context.layout.count,
+        check(state.velocity.count == context.layout.count,
                      "momentum state has \(state.velocity.count) scalars for \(context.layout.count) parameters")
         let first = !state.hasVelocity
         state.hasVelocity = true

@@ -20,7 +20,7 @@ public struct MultiplicativeSGD: Optimizer {
                 weightDecayFilter: ParameterFilter = .all, clipping: GradientClipping? = nil,
                 gradientNoise: GradientNoise? = nil,
                 nonFiniteGradientPolicy: NonFiniteGradientPolicy = .throwError) throws {
-        precondition(sampling.exampleCount > 0, "a sampling scheme needs examples, got \(sampling.exampleCount)")
+        check(sampling.exampleCount > 0, "a sampling scheme needs examples, got \(sampling.exampleCount)")
         sgd = try SGD(layout: layout, learningRate: learningRate, momentum: momentum, dampening: dampening,
                       nesterov: nesterov, weightDecay: weightDecay, weightDecayFilter: weightDecayFilter,
                       clipping: clipping, gradientNoise: gradientNoise, sampling: sampling, samplingSeed: samplingSeed,

@@ -103,7 +103,7 @@ public struct PerturbedGD: Optimizer {
     /// buffer += sign·ξₜ (nothing when σₜ = 0). ξₜ's blocks are numbered from the start of its range.
     func addPerturbation(at t: Int, sign: Float, to buffer: UnsafeMutablePointer<Float>) {
         let value = sigma.value(at: t)
-        precondition(value >= 0, "the σ schedule gave \(value) at step \(t); it must be ≥ 0")
+        check(value >= 0, "the σ schedule gave \(value) at step \(t); it must be ≥ 0")
         let s = Float(value)
         let range = perturbedRange(at: t)
         guard s != 0, !range.isEmpty else { return }
@@ -114,7 +114,7 @@ public struct PerturbedGD: Optimizer {
     /// The point the next step's gradient must be taken at: θ + ξₜ, or θ itself for Anti-PGD.
     /// Use it with `step(_:gradient:)` when computing gradients yourself.
     public mutating func perturbedPoint(_ parameters: Tensor) -> Tensor {
-        precondition(parameters.shape == [layout.count], "parameters have shape \(parameters.shape), the layout has \(layout.count) scalars")
+        check(parameters.shape == [layout.count], "parameters have shape \(parameters.shape), the layout has \(layout.count) scalars")
         if antiCorrelated { return parameters }
         var point = Tensor.zeros([0])
         swap(&point, &workspace) // unique, so writing does not copy (unless the caller kept the last point)

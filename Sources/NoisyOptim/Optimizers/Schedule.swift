@@ -36,7 +36,7 @@ public struct Schedule: Sendable {
 
     /// The value at step `t` (t ≥ 0).
     public func value(at t: Int) -> Double {
-        precondition(t >= 0, "schedules are defined for steps t ≥ 0, got \(t)")
+        check(t >= 0, "schedules are defined for steps t ≥ 0, got \(t)")
         return Schedule.evaluate(rule, at: t, closure: closure)
     }
 
@@ -69,7 +69,7 @@ public struct Schedule: Sendable {
 
     /// initial · factor^⌊t / every⌋: multiplied by `factor` every `every` steps (PyTorch's `StepLR`).
     public static func step(initial: Double, factor: Double, every: Int) -> Schedule {
-        precondition(every > 0, "a step schedule needs every > 0, got \(every)")
+        check(every > 0, "a step schedule needs every > 0, got \(every)")
         return Schedule(rule: .step(initial: initial, factor: factor, every: every))
     }
 
@@ -80,21 +80,21 @@ public struct Schedule: Sendable {
 
     /// initial / (1 + rate · t / every): inverse-time decay (Keras' `InverseTimeDecay`, without staircase).
     public static func inverseTime(initial: Double, rate: Double, every: Double = 1) -> Schedule {
-        precondition(every > 0, "an inverse-time schedule needs every > 0, got \(every)")
+        check(every > 0, "an inverse-time schedule needs every > 0, got \(every)")
         return Schedule(rule: .inverseTime(initial: initial, rate: rate, every: every))
     }
 
     /// final + (initial − final) · (1 + cos(π · min(t, T) / T)) / 2 with T = `totalSteps`: half a
     /// cosine from `initial` down to `final`, then `final` (Loshchilov & Hutter 2017, without restarts).
     public static func cosine(initial: Double, totalSteps: Int, final: Double = 0) -> Schedule {
-        precondition(totalSteps > 0, "a cosine schedule needs totalSteps > 0, got \(totalSteps)")
+        check(totalSteps > 0, "a cosine schedule needs totalSteps > 0, got \(totalSteps)")
         return Schedule(rule: .cosine(initial: initial, totalSteps: totalSteps, final: final))
     }
 
     /// Linear warm-up: from `from` at t = 0 up to `then`'s first value over `steps` steps, then
     /// `then` with its own clock started at the end of the warm-up (t − steps).
     public static func warmup(steps: Int, from: Double = 0, then: Schedule) -> Schedule {
-        precondition(steps > 0, "a warm-up needs steps > 0, got \(steps)")
+        check(steps > 0, "a warm-up needs steps > 0, got \(steps)")
         return Schedule(rule: .warmup(steps: steps, from: from, then: then.rule), closure: then.closure)
     }
 

@@ -46,8 +46,8 @@ public struct ParameterLayout: Codable, Sendable, Hashable {
     /// Stops if the name is already used or a size is negative.
     @discardableResult
     public mutating func append(_ name: String, shape: [Int], role: ParameterRole = .other) -> ParameterSegment {
-        precondition(shape.allSatisfy { $0 >= 0 }, "parameter \(name) has a negative size in shape \(shape)")
-        precondition(segment(named: name) == nil, "a parameter named \(name) already exists")
+        check(shape.allSatisfy { $0 >= 0 }, "parameter \(name) has a negative size in shape \(shape)")
+        check(segment(named: name) == nil, "a parameter named \(name) already exists")
         let segment = ParameterSegment(name: name, shape: shape, offset: count, role: role)
         segments.append(segment)
         count += segment.count
@@ -63,7 +63,7 @@ public struct ParameterLayout: Codable, Sendable, Hashable {
 extension Tensor {
     /// The scalars of `segment` in this flat vector, shaped as the segment says (a copy).
     public func slice(_ segment: ParameterSegment) -> Tensor {
-        precondition(rank == 1 && segment.range.upperBound <= count,
+        check(rank == 1 && segment.range.upperBound <= count,
                      "segment \(segment.name) (\(segment.range)) does not fit a flat vector of shape \(shape)")
         let result = Tensor(uninitializedShape: segment.shape)
         withUnsafeBufferPointer { result.storage.pointer.update(from: $0.baseAddress! + segment.offset, count: segment.count) }
@@ -72,9 +72,9 @@ extension Tensor {
 
     /// Writes `value` into the part of this flat vector that `segment` covers.
     public mutating func setSlice(_ segment: ParameterSegment, to value: Tensor) {
-        precondition(rank == 1 && segment.range.upperBound <= count,
+        check(rank == 1 && segment.range.upperBound <= count,
                      "segment \(segment.name) (\(segment.range)) does not fit a flat vector of shape \(shape)")
-        precondition(value.shape == segment.shape, "segment \(segment.name) has shape \(segment.shape), value has shape \(value.shape)")
+        check(value.shape == segment.shape, "segment \(segment.name) has shape \(segment.shape), value has shape \(value.shape)")
         withUnsafeMutableBufferPointer { out in
             value.withUnsafeBufferPointer { (out.baseAddress! + segment.offset).update(from: $0.baseAddress!, count: segment.count) }
         }

@@ -51,7 +51,7 @@ extension Philox4x32 {
 
     /// `count` samples of U(0, 1], as `fillUniform` produces them.
     public mutating func uniformFloats(count: Int) -> [Float] {
-        precondition(count >= 0, "uniformFloats: count must be non-negative, got \(count)")
+        check(count >= 0, "uniformFloats: count must be non-negative, got \(count)")
         return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
             fillUniform(buffer)
             initialized = count
@@ -60,7 +60,7 @@ extension Philox4x32 {
 
     /// `count` samples of N(mean, standardDeviation²), as `fillNormal` produces them.
     public mutating func normalFloats(count: Int, mean: Float = 0, standardDeviation: Float = 1) -> [Float] {
-        precondition(count >= 0, "normalFloats: count must be non-negative, got \(count)")
+        check(count >= 0, "normalFloats: count must be non-negative, got \(count)")
         return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
             fillNormal(buffer, mean: mean, standardDeviation: standardDeviation)
             initialized = count

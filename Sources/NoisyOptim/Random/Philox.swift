@@ -127,7 +127,7 @@ public struct Philox4x32: RandomNumberGenerator, Codable, Sendable, Hashable {
     /// with x = `next()`, the high word of the 128-bit x · n is the result unless the low word falls
     /// below 2⁶⁴ mod n, in which case x is redrawn. Rejection happens with probability < n / 2⁶⁴.
     public mutating func nextInt(below n: Int) -> Int {
-        precondition(n > 0, "nextInt(below:) needs a positive bound, got \(n)")
+        check(n > 0, "nextInt(below:) needs a positive bound, got \(n)")
         let bound = UInt64(n)
         var product = next().multipliedFullWidth(by: bound)
         if product.low < bound {

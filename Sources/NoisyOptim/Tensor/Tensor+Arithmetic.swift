@@ -9,7 +9,7 @@ extension Tensor {
         for i in 0..<rank {
             let x = i < rank - a.count ? 1 : a[i - (rank - a.count)]
             let y = i < rank - b.count ? 1 : b[i - (rank - b.count)]
-            precondition(x == y || x == 1 || y == 1, "shapes \(a) and \(b) do not broadcast")
+            check(x == y || x == 1 || y == 1, "shapes \(a) and \(b) do not broadcast")
             result[i] = x == 1 ? y : x
         }
         return result

@@ -10,7 +10,7 @@ extension Tensor {
     /// A tensor of `shape` holding `scalars` in row-major order.
     public init(shape: [Int], scalars: [Float]) {
         let expected = Tensor.elementCount(of: shape)
-        precondition(scalars.count == expected, "\(scalars.count) scalars cannot fill shape \(shape) (\(expected) needed)")
+        check(scalars.count == expected, "\(scalars.count) scalars cannot fill shape \(shape) (\(expected) needed)")
         self.init(uninitializedShape: shape)
         scalars.withUnsafeBufferPointer { storage.pointer.initialize(from: $0.baseAddress!, count: expected) }
     }
@@ -24,7 +24,7 @@ extension Tensor {
     public init(_ rows: [[Float]]) {
         let width = rows.first?.count ?? 0
         for (i, row) in rows.enumerated() {
-            precondition(row.count == width, "row \(i) has \(row.count) scalars, row 0 has \(width)")
+            check(row.count == width, "row \(i) has \(row.count) scalars, row 0 has \(width)")
         }
         self.init(shape: [rows.count, width], scalars: rows.flatMap { $0 })
     }
@@ -49,7 +49,7 @@ extension Tensor {
 
     /// `count` evenly spaced values from `start` through `end` inclusive.
     public static func linearSpace(from start: Float, through end: Float, count: Int) -> Tensor {
-        precondition(count >= 0, "linearSpace needs a non-negative count, got \(count)")
+        check(count >= 0, "linearSpace needs a non-negative count, got \(count)")
         let step = count > 1 ? (end - start) / Float(count - 1) : 0
         return Tensor((0..<count).map { start + Float($0) * step })
     }

@@ -7,12 +7,12 @@
 ///   - b: a k×n matrix (n×k when `transposeB`).
 /// - Returns: the m×n product.
 public func matmul(_ a: Tensor, transposed transposeA: Bool = false, _ b: Tensor, transposed transposeB: Bool = false) -> Tensor {
-    precondition(a.rank == 2 && b.rank == 2, "matmul needs two matrices, shapes are \(a.shape) and \(b.shape)")
+    check(a.rank == 2 && b.rank == 2, "matmul needs two matrices, shapes are \(a.shape) and \(b.shape)")
     let m = transposeA ? a.shape[1] : a.shape[0]
     let k = transposeA ? a.shape[0] : a.shape[1]
     let kb = transposeB ? b.shape[1] : b.shape[0]
     let n = transposeB ? b.shape[0] : b.shape[1]
-    precondition(k == kb, "matmul shapes \(a.shape)\(transposeA ? "ᵀ" : "") and \(b.shape)\(transposeB ? "ᵀ" : "") do not agree (\(k) vs \(kb))")
+    check(k == kb, "matmul shapes \(a.shape)\(transposeA ? "ᵀ" : "") and \(b.shape)\(transposeB ? "ᵀ" : "") do not agree (\(k) vs \(kb))")
     let result = Tensor(uninitializedShape: [m, n])
     a.withUnsafeBufferPointer { a in
         b.withUnsafeBufferPointer { b in

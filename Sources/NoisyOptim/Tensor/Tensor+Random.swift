@@ -20,7 +20,7 @@ extension Tensor {
     /// A tensor of independent samples uniform on (lower, upper], drawn from `generator`.
     public static func randomUniform(_ shape: [Int], from lower: Float = 0, to upper: Float = 1,
                                      using generator: inout Philox4x32) -> Tensor {
-        precondition(lower <= upper, "randomUniform needs lower ≤ upper, got \(lower) and \(upper)")
+        check(lower <= upper, "randomUniform needs lower ≤ upper, got \(lower) and \(upper)")
         var result = Tensor(uninitializedShape: shape)
         result.withUnsafeMutableBufferPointer { generator.fillUniform($0) }
         // u ∈ (0, 1] ↦ lower + (upper − lower)·u.

@@ -13,13 +13,13 @@ extension Tensor {
 
     /// The largest scalar; NaN if any is NaN. Stops on an empty tensor.
     public func max() -> Float {
-        precondition(count > 0, "max of an empty tensor of shape \(shape)")
+        check(count > 0, "max of an empty tensor of shape \(shape)")
         return withUnsafeBufferPointer { Kernels.maximum($0.baseAddress!, count: count) }
     }
 
     /// The row-major position of the first largest scalar. Stops on an empty tensor.
     public func argmax() -> Int {
-        precondition(count > 0, "argmax of an empty tensor of shape \(shape)")
+        check(count > 0, "argmax of an empty tensor of shape \(shape)")
         return withUnsafeBufferPointer { Kernels.argmax($0.baseAddress!, count: count)! }
     }
 
@@ -48,7 +48,7 @@ extension Tensor {
     /// Splits the shape around `axis` into (outer, axis, inner) counts, after checking the axis.
     func split(around axis: Int) -> (outer: Int, length: Int, inner: Int, axis: Int) {
         let a = axis < 0 ? axis + rank : axis
-        precondition(a >= 0 && a < rank, "axis \(axis) out of range for shape \(shape)")
+        check(a >= 0 && a < rank, "axis \(axis) out of range for shape \(shape)")
         return (shape[..<a].reduce(1, *), shape[a], shape[(a + 1)...].reduce(1, *), a)
     }
 
@@ -91,7 +91,7 @@ extension Tensor {
     /// Maxima along `axis` (NaN where any compared scalar is NaN). The axis must not be empty.
     public func max(alongAxis axis: Int, keepingDimension: Bool = false) -> Tensor {
         let (outer, length, inner, a) = split(around: axis)
-        precondition(length > 0, "max along an empty axis \(axis) of shape \(shape)")
+        check(length > 0, "max along an empty axis \(axis) of shape \(shape)")
         let result = Tensor(uninitializedShape: reducedShape(a, keepingDimension: keepingDimension))
         let out = result.storage.pointer
         withUnsafeBufferPointer { buffer in
@@ -115,7 +115,7 @@ extension Tensor {
     /// (for a matrix and axis 1: the predicted class of each row).
     public func argmax(alongAxis axis: Int) -> [Int] {
         let (outer, length, inner, _) = split(around: axis)
-        precondition(length > 0, "argmax along an empty axis \(axis) of shape \(shape)")
+        check(length > 0, "argmax along an empty axis \(axis) of shape \(shape)")
         var result = [Int](repeating: 0, count: outer * inner)
         withUnsafeBufferPointer { buffer in
             let x = buffer.baseAddress!
@@ -141,7 +141,7 @@ extension Tensor {
     /// broadcasting `shape` up to `self.shape` (used by the gradients of broadcasting ops).
     public func sum(toShape target: [Int]) -> Tensor {
         if target == shape { return self }
-        precondition(Tensor.broadcastShape(target, shape) == shape, "shape \(shape) does not reduce to \(target) by summing broadcast dimensions")
+        check(Tensor.broadcastShape(target, shape) == shape, "shape \(shape) does not reduce to \(target) by summing broadcast dimensions")
         var result = self
         // Leading dimensions the target does not have at all.
         while result.rank > target.count { result = result.sum(alongAxis: 0) }

@@ -6,15 +6,15 @@ extension Tensor {
     public func reshaped(to newShape: [Int]) -> Tensor {
         var resolved = newShape
         let inferred = newShape.indices.filter { newShape[$0] == -1 }
-        precondition(inferred.count <= 1, "reshape to \(newShape): at most one size may be -1")
+        check(inferred.count <= 1, "reshape to \(newShape): at most one size may be -1")
         if let i = inferred.first {
             let known = newShape.enumerated().filter { $0.offset != i }.map(\.element)
-            precondition(known.allSatisfy { $0 >= 0 }, "reshape to \(newShape): sizes must be non-negative")
+            check(known.allSatisfy { $0 >= 0 }, "reshape to \(newShape): sizes must be non-negative")
             let product = known.reduce(1, *)
-            precondition(product > 0 && count % product == 0, "cannot reshape \(shape) (\(count) scalars) to \(newShape)")
+            check(product > 0 && count % product == 0, "cannot reshape \(shape) (\(count) scalars) to \(newShape)")
             resolved[i] = count / product
         }
-        precondition(Tensor.elementCount(of: resolved) == count, "cannot reshape \(shape) (\(count) scalars) to \(newShape)")
+        check(Tensor.elementCount(of: resolved) == count, "cannot reshape \(shape) (\(count) scalars) to \(newShape)")
         return Tensor(shape: resolved, storage: storage)
     }
 
@@ -23,7 +23,7 @@ extension Tensor {
 
     /// The transpose of a matrix.
     public func transposed() -> Tensor {
-        precondition(rank == 2, "transposed() needs a matrix, shape is \(shape)")
+        check(rank == 2, "transposed() needs a matrix, shape is \(shape)")
         let rows = shape[0], columns = shape[1]
         let result = Tensor(uninitializedShape: [columns, rows])
         let out = result.storage.pointer
@@ -49,8 +49,8 @@ extension Tensor {
 
     /// The rows (indices of the first dimension) in `range`, copied.
     public func rows(_ range: Range<Int>) -> Tensor {
-        precondition(rank >= 1, "rows(_:) needs rank ≥ 1, shape is \(shape)")
-        precondition(range.lowerBound >= 0 && range.upperBound <= shape[0], "rows \(range) out of range for shape \(shape)")
+        check(rank >= 1, "rows(_:) needs rank ≥ 1, shape is \(shape)")
+        check(range.lowerBound >= 0 && range.upperBound <= shape[0], "rows \(range) out of range for shape \(shape)")
         var newShape = shape
         newShape[0] = range.count
         let width = rowWidth
@@ -63,7 +63,7 @@ extension Tensor {
 
     /// The rows at `indices`, in that order (repeats allowed): a mini-batch from a data set.
     public func gatheringRows(_ indices: [Int]) -> Tensor {
-        precondition(rank >= 1, "gatheringRows(_:) needs rank ≥ 1, shape is \(shape)")
+        check(rank >= 1, "gatheringRows(_:) needs rank ≥ 1, shape is \(shape)")
         var newShape = shape
         newShape[0] = indices.count
         let width = rowWidth
@@ -71,7 +71,7 @@ extension Tensor {
         let out = result.storage.pointer
         withUnsafeBufferPointer { x in
             for (k, row) in indices.enumerated() {
-                precondition(row >= 0 && row < shape[0], "row index \(row) out of range for shape \(shape)")
+                check(row >= 0 && row < shape[0], "row index \(row) out of range for shape \(shape)")
                 (out + k * width).update(from: x.baseAddress! + row * width, count: width)
             }
         }
@@ -80,10 +80,10 @@ extension Tensor {
 
     /// The tensors stacked along the first dimension; all other dimensions must agree.
     public init(concatenatingRows parts: [Tensor]) {
-        precondition(!parts.isEmpty, "concatenating no tensors")
+        check(!parts.isEmpty, "concatenating no tensors")
         let tail = Array(parts[0].shape.dropFirst())
         for part in parts {
-            precondition(part.rank >= 1 && Array(part.shape.dropFirst()) == tail,
+            check(part.rank >= 1 && Array(part.shape.dropFirst()) == tail,
                          "cannot concatenate rows of shapes \(parts[0].shape) and \(part.shape)")
         }
         self.init(uninitializedShape: [parts.reduce(0) { $0 + $1.shape[0] }] + tail)

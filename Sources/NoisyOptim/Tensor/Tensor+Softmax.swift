@@ -47,7 +47,7 @@ extension Tensor {
 
     /// Applies `body(row, outRow, width)` to every row of the last axis, rows in parallel.
     private func rowwise(_ body: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) -> Tensor {
-        precondition(rank >= 1, "softmax needs rank ≥ 1, shape is \(shape)")
+        check(rank >= 1, "softmax needs rank ≥ 1, shape is \(shape)")
         let width = shape[rank - 1]
         let rows = width == 0 ? 0 : count / width
         let result = Tensor(uninitializedShape: shape)

@@ -40,7 +40,7 @@ public struct Tensor: Sendable {
 
     /// The only scalar of a one-element tensor.
     public var scalar: Float {
-        precondition(count == 1, "scalar needs a one-element tensor, shape is \(shape)")
+        check(count == 1, "scalar needs a one-element tensor, shape is \(shape)")
         return storage.pointer[0]
     }
 
@@ -81,10 +81,10 @@ public struct Tensor: Sendable {
     }
 
     func offset(of indices: [Int]) -> Int {
-        precondition(indices.count == shape.count, "\(indices.count) indices for a tensor of shape \(shape)")
+        check(indices.count == shape.count, "\(indices.count) indices for a tensor of shape \(shape)")
         var offset = 0
         for (index, size) in zip(indices, shape) {
-            precondition(index >= 0 && index < size, "index \(indices) out of range for shape \(shape)")
+            check(index >= 0 && index < size, "index \(indices) out of range for shape \(shape)")
             offset = offset * size + index
         }
         return offset
@@ -94,7 +94,7 @@ public struct Tensor: Sendable {
     static func elementCount(of shape: [Int]) -> Int {
         var count = 1
         for size in shape {
-            precondition(size >= 0, "tensor sizes must be non-negative, got shape \(shape)")
+            check(size >= 0, "tensor sizes must be non-negative, got shape \(shape)")
             count *= size
         }
         return count

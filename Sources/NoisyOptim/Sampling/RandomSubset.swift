@@ -11,7 +11,7 @@
 /// positions they displaced are remembered in a small table instead of an n-element array. A
 /// mini-batch scheme seeded like `MiniBatches` therefore draws the same first batch.
 func randomPrefixOfPermutation<G: RandomNumberGenerator>(count: Int, of n: Int, using generator: inout G) -> [Int] {
-    precondition(count >= 0 && count <= n, "count \(count) must be in 0...\(n)")
+    check(count >= 0 && count <= n, "count \(count) must be in 0...\(n)")
     var prefix = [Int]()
     prefix.reserveCapacity(count)
     if count * 8 > n {

@@ -100,7 +100,7 @@ public struct BernoulliSampling: SamplingScheme, Hashable {
 
     /// Cov[Wᵢ, Wⱼ] = δᵢⱼ (1 − p)/(n² p) (see the type's documentation).
     public func covariance(_ i: Int, _ j: Int) -> Double {
-        precondition(0 <= i && i < exampleCount && 0 <= j && j < exampleCount,
+        check(0 <= i && i < exampleCount && 0 <= j && j < exampleCount,
                      "covariance(\(i), \(j)) outside 0..<\(exampleCount)")
         let n = Double(exampleCount)
         return i == j ? (1 - keepProbability) / (n * n * keepProbability) : 0

@@ -95,7 +95,7 @@ public struct SparseGaussianSampling: SamplingScheme, Hashable {
 
     /// Cov[Wᵢ, Wⱼ] in closed form (see the type's documentation).
     public func covariance(_ i: Int, _ j: Int) -> Double {
-        precondition(0 <= i && i < exampleCount && 0 <= j && j < exampleCount,
+        check(0 <= i && i < exampleCount && 0 <= j && j < exampleCount,
                      "covariance(\(i), \(j)) outside 0..<\(exampleCount)")
         let n = Double(exampleCount), supportSize = Double(support), s2 = sigma * sigma
         switch covariance {

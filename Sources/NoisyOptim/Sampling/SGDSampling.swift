@@ -73,7 +73,7 @@ public struct SGDSampling: SamplingScheme, Hashable {
 
     /// Cov[Wᵢ, Wⱼ] in closed form (see the type's documentation).
     public func covariance(_ i: Int, _ j: Int) -> Double {
-        precondition(0 <= i && i < exampleCount && 0 <= j && j < exampleCount,
+        check(0 <= i && i < exampleCount && 0 <= j && j < exampleCount,
                      "covariance(\(i), \(j)) outside 0..<\(exampleCount)")
         let n = Double(exampleCount), b = Double(batchSize)
         if withReplacement {

@@ -17,8 +17,8 @@ public struct SampleWeights: Codable, Sendable, Hashable {
 
     /// Weights `weights` on the examples `indices` of a data set of `exampleCount` examples.
     public init(exampleCount: Int, indices: [Int], weights: [Float]) {
-        precondition(indices.count == weights.count, "\(indices.count) indices but \(weights.count) weights")
-        precondition(indices.allSatisfy { $0 >= 0 && $0 < exampleCount }, "an index is outside 0..<\(exampleCount)")
+        check(indices.count == weights.count, "\(indices.count) indices but \(weights.count) weights")
+        check(indices.allSatisfy { $0 >= 0 && $0 < exampleCount }, "an index is outside 0..<\(exampleCount)")
         self.exampleCount = exampleCount
         self.indices = indices
         self.weights = weights

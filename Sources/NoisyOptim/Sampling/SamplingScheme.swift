@@ -20,7 +20,7 @@ public struct FullBatch: SamplingScheme, Hashable {
 
     /// The full batch of `exampleCount` examples.
     public init(exampleCount: Int) {
-        precondition(exampleCount > 0, "a full batch needs at least one example, got \(exampleCount)")
+        check(exampleCount > 0, "a full batch needs at least one example, got \(exampleCount)")
         self.exampleCount = exampleCount
     }
 

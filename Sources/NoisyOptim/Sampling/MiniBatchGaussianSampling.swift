@@ -91,7 +91,7 @@ public struct MiniBatchGaussianSampling: SamplingScheme, Hashable {
 
     /// Cov[Wᵢ, Wⱼ] in closed form (see the type's documentation).
     public func covariance(_ i: Int, _ j: Int) -> Double {
-        precondition(0 <= i && i < exampleCount && 0 <= j && j < exampleCount,
+        check(0 <= i && i < exampleCount && 0 <= j && j < exampleCount,
                      "covariance(\(i), \(j)) outside 0..<\(exampleCount)")
         let n = Double(exampleCount), batch = Double(batchSize), s2 = sigma * sigma
         // SGD's factor at batch size B; 0 when the batch is everything (also avoids 0/0 at n = 1).
