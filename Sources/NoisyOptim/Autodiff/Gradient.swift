@@ -80,26 +80,3 @@ public func valueWithGradient(at x: Tensor, _ y: Tensor,
 public func gradient(at x: Tensor, _ f: (Variable) throws -> Variable) rethrows -> Tensor {
     try valueWithGradient(at: x, f).gradient
 }
-
-/// The `Objective` an optimizer steps with, from a loss written on a tape: called with a point θ
-/// (laid out by `layout`) and a sampling vector W, it records `loss(tape, W)` at θ and returns
-/// the loss and its flat gradient.
-///
-/// The closure owns one `Tape` and reuses its buffers on every call (so it is meant for one
-/// thread at a time). `MLP.objective(inputs:labels:)` is built this way; for another model:
-///
-/// ```swift
-/// let f = objective(in: layout) { tape, weights in
-///     let rows = tape.constant(x).gatheringRows(weights.indices)
-///     let residuals = squaredError(predictions: matmul(rows, tape.parameter(theta)), targets: ...)
-///     return weightedSum(residuals, weights: weights.weights)
-/// }
-/// ```
-public func objective(in layout: ParameterLayout,
-                      _ loss: @escaping (_ tape: Tape, _ weights: SampleWeights) throws -> Variable) -> Objective {
-    let tape = Tape()
-    return { point, weights in
-        let result = try tape.valueWithGradient(at: point, in: layout) { tape in try loss(tape, weights) }
-        return (result.value, result.gradient)
-    }
-}

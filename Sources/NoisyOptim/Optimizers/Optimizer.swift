@@ -1,11 +1,5 @@
 // Optimizer: the protocol every named optimizer conforms to, and what a step reports.
 
-/// Evaluates the loss and its gradient at `point` for the sampling vector `weights`:
-/// L(point) = Σᵢ Wᵢ ℓᵢ(point) and ∇L(point), the gradient a flat rank-1 tensor laid out like the
-/// parameters. The optimizer chooses both arguments: `point` is θ, or θ + ξ for parameter
-/// perturbation; `weights` come from its sampling scheme.
-public typealias Objective = (_ point: Tensor, _ weights: SampleWeights) throws -> (loss: Float, gradient: Tensor)
-
 /// What one step did.
 public struct StepReport: Sendable, Equatable {
     /// The objective's loss at the point it was evaluated (θ, or θ + ξ), for a closure step; nil
