@@ -19,6 +19,8 @@ public struct AddWeightDecay: GradientTransform {
         self.filter = filter
     }
 
+    public static var stateKey: String { "weightDecay" }
+
     /// Stateless.
     public struct State: Codable, Sendable, Equatable {}
 

@@ -27,6 +27,8 @@ public struct ClipGradient: GradientTransform {
         self.clipping = clipping
     }
 
+    public static var stateKey: String { "clip" }
+
     /// Stateless.
     public struct State: Codable, Sendable, Equatable {}
 
