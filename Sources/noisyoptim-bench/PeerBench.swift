@@ -111,7 +111,7 @@ func benchPeer(_ table: inout BenchTable) {
 
         // Optimizer steps with the library's defaults (the gradient's finiteness is checked
         // before anything is written; PyTorch does not check), and momentum without the check.
-        func stepSeconds<T: GradientTransform>(_ optimizer: ChainOptimizer<T>, count: Int) -> Double {
+        func stepSeconds<T: GradientTransform, U: GradientTransform>(_ optimizer: ChainOptimizer<T, U>, count: Int) -> Double {
             var optimizer = optimizer
             var theta = Tensor(shape: [count], repeating: 1)
             let gradient = Tensor(shape: [count], repeating: 1e-3)

@@ -13,7 +13,7 @@ public typealias AdamWRule = Chain<ScaleByAdam, AddWeightDecay>
 ///     d ← ±g (+ λθ)
 ///     m ← β₁m + (1−β₁)d,  v ← β₂v + (1−β₂)d²,  d ← m̂/(√v̂ + ε)   (t from 0, corrections 1 − βᵗ⁺¹)
 ///     θ ← θ − lrₜ·d
-public typealias Adam = ChainOptimizer<AdamRule>
+public typealias Adam = ChainOptimizer<AdamRule, Identity>
 
 /// AdamW (Loshchilov & Hutter 2019, "Decoupled Weight Decay Regularization", ICLR), with PyTorch's
 /// `AdamW` defaults, weight decay 0.01 included:
@@ -21,9 +21,9 @@ public typealias Adam = ChainOptimizer<AdamRule>
 ///     m, v, m̂, v̂ as in `Adam`;   θ ← θ − lrₜ·(m̂/(√v̂ + ε) + λθ)
 ///
 /// PyTorch's `AdamW` up to rounding (PyTorch first multiplies θ by 1 − lr·λ).
-public typealias AdamW = ChainOptimizer<AdamWRule>
+public typealias AdamW = ChainOptimizer<AdamWRule, Identity>
 
-extension ChainOptimizer where Rule == AdamRule {
+extension ChainOptimizer where Rule == AdamRule, Update == Identity {
     /// Adam for parameters laid out as `layout`.
     ///
     /// - Parameters:
@@ -42,7 +42,7 @@ extension ChainOptimizer where Rule == AdamRule {
     }
 }
 
-extension ChainOptimizer where Rule == AdamWRule {
+extension ChainOptimizer where Rule == AdamWRule, Update == Identity {
     /// AdamW for parameters laid out as `layout`; the parameters are `Adam`'s, but the decay
     /// λ (default 0.01, as in PyTorch) is applied after the scaling.
     /// - Throws: `OptimizerError.invalidHyperparameter` naming the first bad value.

@@ -132,9 +132,9 @@ public struct Identity: GradientTransform {
     /// The identity transform.
     public init() {}
     public static var stateKey: String { "identity" }
-    /// Stateless.
-    public struct State: Codable, Sendable, Equatable {}
-    public func makeState(for layout: ParameterLayout) -> State { State() }
+    /// Stateless: nothing to checkpoint.
+    public typealias State = NoState
+    public func makeState(for layout: ParameterLayout) -> State { NoState() }
     public func plan(_ state: inout State, context: StepContext) {}
     @inline(__always) public func apply(_ plan: Void, to block: UpdateBlock) {}
     public func isIdentity(_ plan: Void) -> Bool { true }

@@ -9,9 +9,9 @@ extension ChainOptimizer {
         var copy = self
         let clip = try ClipGradient(clipping), noise = try AddGradientNoise(gradientNoise)
         let last = try AddParameterNoise(parameterNoise, perturbation: perturbation)
-        copy.transform = Chain(Chain(Chain(Chain(clip, noise), rule), ScaleByLearningRate()), last)
-        copy.state.transform.first.first.first.first = clip.makeState(for: layout)
-        copy.state.transform.first.first.first.second = noise.makeState(for: layout)
+        copy.transform = Chain(Chain(Chain(Chain(Chain(clip, noise), rule), ScaleByLearningRate()), update), last)
+        copy.state.transform.first.first.first.first.first = clip.makeState(for: layout)
+        copy.state.transform.first.first.first.first.second = noise.makeState(for: layout)
         copy.state.transform.second = last.makeState(for: layout)
         copy.perturbation = perturbation
         copy.state.perturbationSeed = perturbation?.seed ?? 0

@@ -33,8 +33,14 @@ extension ChainOptimizer {
 
         /// The rule's own part of `transform` (its momentum, moments, accumulators).
         public var rule: Rule.State {
-            get { transform.first.first.second }
-            set { transform.first.first.second = newValue }
+            get { transform.first.first.first.second }
+            set { transform.first.first.first.second = newValue }
+        }
+
+        /// The update transform's part of `transform`.
+        public var update: Update.State {
+            get { transform.first.second }
+            set { transform.first.second = newValue }
         }
 
         private enum CodingKeys: String, CodingKey {

@@ -9,8 +9,12 @@
 ///     g = ∇L_W(θ + ξ)                                (2. perturbation: the gradient's point)
 ///     d ← clip(±g) + N(0, σₜ²I)                      (3. gradient noise, after clipping)
 ///     d ← rule(d)                                    (weight decay, momentum, adaptive scaling)
-///     Δθ ← −lrₜ·d + N(0, sₜ²I) [+ ξₜ₊₁ − ξₜ]          (the learning rate, then parameter noise)
+///     Δθ ← update(−lrₜ·d)                            (the learning rate; transforms in parameter units)
+///     Δθ ← Δθ + N(0, sₜ²I) [+ ξₜ₊₁ − ξₜ]              (parameter noise: Langevin, Anti-PGD)
 ///     θ ← θ + Δθ
+///
+/// `Rule` acts in gradient units and `Update` (`Identity` unless given) on the update Δθ, in
+/// parameter units, where Langevin-type noise and iterate averaging live.
 ///
 /// (−g when `maximize`.) The sites are set by modifiers, each defined once for every rule:
 ///
@@ -29,9 +33,11 @@
 /// threads; results never depend on the thread count. A finiteness check reads the gradient once
 /// before anything is written, so that a non-finite gradient can be refused with parameters and
 /// state untouched; when the chain clips by global norm, the same pass computes the norm.
-public struct ChainOptimizer<Rule: GradientTransform>: Optimizer {
-    /// The whole chain: clipping → gradient noise → the rule → the learning rate → parameter noise.
-    public typealias Transform = Chain<Chain<Chain<Chain<ClipGradient, AddGradientNoise>, Rule>, ScaleByLearningRate>, AddParameterNoise>
+public struct ChainOptimizer<Rule: GradientTransform, Update: GradientTransform>: Optimizer {
+    /// The whole chain: clipping → gradient noise → the rule → the learning rate → the update
+    /// transform → parameter noise.
+    public typealias Transform = Chain<Chain<Chain<Chain<Chain<ClipGradient, AddGradientNoise>, Rule>, ScaleByLearningRate>, Update>,
+                                       AddParameterNoise>
 
     /// The segments of the parameter vector.
     public let layout: ParameterLayout
@@ -55,24 +61,27 @@ public struct ChainOptimizer<Rule: GradientTransform>: Optimizer {
     /// θ + ξₜ, reused from step to step so a perturbed step allocates nothing.
     private var workspace = Tensor.zeros([0])
 
-    /// The rule between the gradient noise and the learning rate.
-    public var rule: Rule { transform.first.first.second }
+    /// The rule between the gradient noise and the learning rate (gradient units).
+    public var rule: Rule { transform.first.first.first.second }
+    /// The transform after the learning rate (parameter units).
+    public var update: Update { transform.first.second }
     /// The gradient clipping, or nil.
-    public var clipping: GradientClipping? { transform.first.first.first.first.clipping }
+    public var clipping: GradientClipping? { transform.first.first.first.first.first.clipping }
     /// The gradient noise, or nil.
-    public var gradientNoise: GradientNoise? { transform.first.first.first.second.noise }
+    public var gradientNoise: GradientNoise? { transform.first.first.first.first.second.noise }
     /// The noise on the update after the learning rate, or nil.
     public var parameterNoise: ParameterNoise? { transform.second.noise }
 
-    /// `rule` for parameters laid out as `layout`, with no noise site set.
-    /// Throws if the learning rate can be negative.
-    public init(layout: ParameterLayout, rule: Rule, learningRate: some ScheduleConvertible = 1e-3) throws {
+    /// `rule` (gradient units) and `update` (parameter units, after the learning rate) for
+    /// parameters laid out as `layout`, with no noise site set. Throws if the learning rate can
+    /// be negative.
+    public init(layout: ParameterLayout, rule: Rule, update: Update, learningRate: some ScheduleConvertible = 1e-3) throws {
         let learningRate = learningRate.schedule
         try Hyperparameter.schedule(learningRate, "learningRate", Hyperparameter.nonNegative)
         self.layout = layout
         self.learningRate = learningRate
-        self.transform = Chain(Chain(Chain(Chain(try ClipGradient(nil), try AddGradientNoise(nil)), rule),
-                                     ScaleByLearningRate()), try AddParameterNoise(nil))
+        self.transform = Chain(Chain(Chain(Chain(Chain(try ClipGradient(nil), try AddGradientNoise(nil)), rule),
+                                           ScaleByLearningRate()), update), try AddParameterNoise(nil))
         self.state = State(step: 0, transform: transform.makeState(for: layout), samplingSeed: 0, perturbationSeed: 0)
     }
 
@@ -121,9 +130,9 @@ public struct ChainOptimizer<Rule: GradientTransform>: Optimizer {
     /// Pre-specialized for the named optimizers' rules: a client module calls the generic entry,
     /// which then dispatches to a copy with every transform inlined. Unspecialized, each block
     /// paid generic-metadata lookups for the chain's plan types (5–7% of an Adam step in perf).
-    @_specialize(where Rule == SGDRule)
-    @_specialize(where Rule == AdamRule)
-    @_specialize(where Rule == AdamWRule)
+    @_specialize(where Rule == SGDRule, Update == Identity)
+    @_specialize(where Rule == AdamRule, Update == Identity)
+    @_specialize(where Rule == AdamWRule, Update == Identity)
     static func run(_ transform: Transform, _ plan: Transform.Plan, parameters theta: UnsafeMutablePointer<Float>,
                     gradient g: UnsafePointer<Float>, count n: Int, negate: Bool) {
         let size = UpdateBlock.size
@@ -208,5 +217,13 @@ public struct ChainOptimizer<Rule: GradientTransform>: Optimizer {
         }
         try transform.validate(state.transform, for: layout)
         self.state = state
+    }
+}
+
+extension ChainOptimizer where Update == Identity {
+    /// `rule` for parameters laid out as `layout`, with nothing after the learning rate but the
+    /// parameter-noise site and no noise site set. Throws if the learning rate can be negative.
+    public init(layout: ParameterLayout, rule: Rule, learningRate: some ScheduleConvertible = 1e-3) throws {
+        try self.init(layout: layout, rule: rule, update: Identity(), learningRate: learningRate)
     }
 }

@@ -144,6 +144,20 @@ extension GradientTransform {
     public static var partKeys: [String] { [stateKey] }
 }
 
+/// The state of a transform that remembers nothing. A stateless part writes nothing into a
+/// checkpoint and takes no name there, so it can appear in a chain any number of times.
+public struct NoState: Codable, Sendable, Equatable {
+    /// The empty state.
+    public init() {}
+}
+
+extension GradientTransform where State == NoState {
+    public func makeState(for layout: ParameterLayout) -> NoState { NoState() }
+    public static func encodeParts(_ state: NoState, into container: inout KeyedEncodingContainer<StatePartKey>) throws {}
+    public static func decodeParts(from container: KeyedDecodingContainer<StatePartKey>) throws -> NoState { NoState() }
+    public static var partKeys: [String] { [] }
+}
+
 /// The key of one transform's part in an encoded optimizer state (its `stateKey`).
 public struct StatePartKey: CodingKey, Hashable, Sendable {
     public let stringValue: String

@@ -13,7 +13,7 @@
 /// `SGD` with its sampling site set; with momentum, `SGD(…, momentum: μ).withSampling(…)`.
 public typealias MultiplicativeSGD = SGD
 
-extension ChainOptimizer where Rule == SGDRule {
+extension ChainOptimizer where Rule == SGDRule, Update == Identity {
     /// MSGD drawing W from `sampling` with the stream keyed by `samplingSeed`.
     /// - Throws: `OptimizerError.invalidHyperparameter` naming the first bad value.
     public init(layout: ParameterLayout, learningRate: some ScheduleConvertible = 1e-3,

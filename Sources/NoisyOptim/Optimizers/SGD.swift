@@ -21,9 +21,9 @@ public typealias SGDRule = Chain<AddWeightDecay, Momentum>
 ///     .withGradientNoise(GradientNoise(eta: 0.3, seed: 42))
 /// try sgd.step(&parameters, gradient: gradient)
 /// ```
-public typealias SGD = ChainOptimizer<SGDRule>
+public typealias SGD = ChainOptimizer<SGDRule, Identity>
 
-extension ChainOptimizer where Rule == SGDRule {
+extension ChainOptimizer where Rule == SGDRule, Update == Identity {
     /// SGD for parameters laid out as `layout`.
     ///
     /// - Parameters:

@@ -13,10 +13,11 @@ public struct ScaleByLearningRate: GradientTransform {
 
     public static var stateKey: String { "learningRate" }
 
-    /// Stateless: lrₜ comes from the optimizer's schedule through the context.
-    public struct State: Codable, Sendable, Equatable {}
+    /// Stateless: nothing to checkpoint.
 
-    public func makeState(for layout: ParameterLayout) -> State { State() }
+    public typealias State = NoState
+
+    public func makeState(for layout: ParameterLayout) -> State { NoState() }
 
     /// −lrₜ, rounded once to Float.
     public func plan(_ state: inout State, context: StepContext) -> Float { -Float(context.learningRate) }

@@ -57,7 +57,7 @@ private struct Unfused<Base: GradientTransform>: GradientTransform {
     @Test func namedOptimizersFuseOnlyWhenOnePartActs() throws {
         let layout = ParameterLayout.flat(count: 10)
         let context = StepContext(step: 0, layout: layout, learningRate: 0.1, gradientNorm: 1)
-        func fuses<T: GradientTransform>(_ optimizer: ChainOptimizer<T>) -> Bool {
+        func fuses<T: GradientTransform, U: GradientTransform>(_ optimizer: ChainOptimizer<T, U>) -> Bool {
             var state = optimizer.state.transform
             let plan = optimizer.transform.plan(&state, context: context)
             var theta: [Float] = Array(repeating: 0, count: 10)
