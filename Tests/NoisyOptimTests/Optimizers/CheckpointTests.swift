@@ -36,11 +36,13 @@ import Testing
     }
 
     @Test func sgdWithNesterovMomentum() throws {
-        try resumesExactly({ try SGD(layout: .flat(count: 3000), learningRate: .cosine(initial: 0.1, totalSteps: 6), momentum: 0.9, nesterov: true, weightDecay: 0.01) }, count: 3000)
+        try resumesExactly({ try SGD(layout: .flat(count: 3000), learningRate: .cosine(initial: 0.1, totalSteps: 6),
+                                     momentum: 0.9, nesterov: true, weightDecay: 0.01) }, count: 3000)
     }
 
     @Test func adamW() throws {
-        try resumesExactly({ try AdamW(layout: .flat(count: 3000), learningRate: 0.01, weightDecay: 0.1).withClipping(.globalNorm(5)) }, count: 3000)
+        try resumesExactly({ try AdamW(layout: .flat(count: 3000), learningRate: 0.01, weightDecay: 0.1)
+            .withClipping(.globalNorm(5)) }, count: 3000)
     }
 
     @Test func aCopyIsACheckpoint() throws {
@@ -71,8 +73,34 @@ import Testing
     @Test func noisyMultiplicativeSGDWithMomentum() throws {
         let p = LeastSquares.synthetic()
         try closureRunResumesExactly({
-            try SGD(layout: .flat(count: p.columns), learningRate: 0.01, momentum: 0.9).withSampling(RandomBatch(exampleCount: p.rows, batchSize: 8), seed: 7).withGradientNoise(GradientNoise(eta: 0.3, seed: 8))
+            try SGD(layout: .flat(count: p.columns), learningRate: 0.01, momentum: 0.9)
+                .withSampling(RandomBatch(exampleCount: p.rows, batchSize: 8), seed: 7)
+                .withGradientNoise(GradientNoise(eta: 0.3, seed: 8))
         }, objective: p.objective, count: p.columns)
+    }
+
+    @Test func everySiteAroundAdam() throws {
+        let p = LeastSquares.synthetic()
+        try closureRunResumesExactly({
+            try Adam(layout: .flat(count: p.columns), learningRate: 0.01, weightDecay: 0.01)
+                .withSampling(RandomBatch(exampleCount: p.rows, batchSize: 8), seed: 1)
+                .withPerturbation(Perturbation(sigma: 0.05, mode: .everyParameter, seed: 2))
+                .withClipping(.globalNorm(10))
+                .withGradientNoise(GradientNoise(eta: 0.1, seed: 3))
+                .withParameterNoise(.langevin(temperature: 0.01, seed: 4))
+        }, objective: p.objective, count: p.columns)
+    }
+
+    @Test func antiCorrelatedPerturbationWithMomentumAndParameterNoise() throws {
+        let q = Quadratic.conditioned(10, dimension: 20)
+        var layout = ParameterLayout()
+        layout.append("a", shape: [12])
+        layout.append("b", shape: [8])
+        try closureRunResumesExactly({
+            try SGD(layout: layout, learningRate: 0.05, momentum: 0.5)
+                .withPerturbation(Perturbation(sigma: 0.1, mode: .allSegments, antiCorrelated: true, seed: 5))
+                .withParameterNoise(ParameterNoise(standardDeviation: 0.01, seed: 6))
+        }, objective: q.objective, count: 20)
     }
 
     @Test func antiCorrelatedLayerWisePGD() throws {
@@ -81,7 +109,8 @@ import Testing
         layout.append("a", shape: [12])
         layout.append("b", shape: [8])
         try closureRunResumesExactly({
-            try PerturbedGD(layout: layout, learningRate: 0.05, perturbation: Perturbation(sigma: 0.1, mode: .layerWise, antiCorrelated: true, seed: 3))
+            try PerturbedGD(layout: layout, learningRate: 0.05,
+                            perturbation: Perturbation(sigma: 0.1, mode: .layerWise, antiCorrelated: true, seed: 3))
         }, objective: q.objective, count: 20)
     }
 }

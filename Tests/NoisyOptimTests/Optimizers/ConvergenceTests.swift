@@ -124,15 +124,19 @@ struct ConvergenceCase: CustomTestStringConvertible, Sendable {
             let large = q.minimizer.map(abs).max()! > 10
             return try Adam(layout: layout, learningRate: .exponential(initial: large ? 2 : 0.05, factor: large ? 0.999 : 0.998))
         case "noisy GD":
-            return try SGD(layout: layout, learningRate: .constant(1 / q.largest)).withGradientNoise(GradientNoise(eta: 0.01, seed: seed))
+            return try SGD(layout: layout, learningRate: .constant(1 / q.largest))
+                .withGradientNoise(GradientNoise(eta: 0.01, seed: seed))
         case "noisy heavy ball":
             let lr = 4 / pow(q.largest.squareRoot() + q.smallest.squareRoot(), 2)
-            return try SGD(layout: layout, learningRate: .constant(lr), momentum: pow((rootKappa - 1) / (rootKappa + 1), 2)).withGradientNoise(GradientNoise(eta: 0.01, seed: seed))
+            return try SGD(layout: layout, learningRate: .constant(lr), momentum: pow((rootKappa - 1) / (rootKappa + 1), 2))
+                .withGradientNoise(GradientNoise(eta: 0.01, seed: seed))
         case "noisy Adam":
-            return try Adam(layout: layout, learningRate: .exponential(initial: 0.05, factor: 0.998)).withGradientNoise(GradientNoise(eta: 0.01, seed: seed))
+            return try Adam(layout: layout, learningRate: .exponential(initial: 0.05, factor: 0.998))
+                .withGradientNoise(GradientNoise(eta: 0.01, seed: seed))
         case "MSGD", "MSGD + momentum":
             let data = ConvergenceProblems.stochastic
-            return try SGD(layout: layout, learningRate: .constant(0.5 / q.largest), momentum: name == "MSGD" ? 0 : 0.5).withSampling(RandomBatch(exampleCount: data.rows, batchSize: 16), seed: seed)
+            return try SGD(layout: layout, learningRate: .constant(0.5 / q.largest), momentum: name == "MSGD" ? 0 : 0.5)
+                .withSampling(RandomBatch(exampleCount: data.rows, batchSize: 16), seed: seed)
         case "MSGD (SGDSampling)", "MSGD (GaussianSampling)":
             let data = ConvergenceProblems.stochastic
             let scheme: any SamplingScheme = name == "MSGD (SGDSampling)"
@@ -144,9 +148,11 @@ struct ConvergenceCase: CustomTestStringConvertible, Sendable {
             // A quadratic has one segment; layer-wise cuts it in five to have layers to cycle through.
             var layers = ParameterLayout()
             for i in 0..<5 { layers.append("layer\(i)", shape: [q.dimension / 5]) }
-            return try PerturbedGD(layout: name == "layer-wise PGD" ? layers : layout, learningRate: .constant(1 / q.largest), perturbation: Perturbation(sigma: 0.01, mode: name == "layer-wise PGD" ? .layerWise : .everyParameter, antiCorrelated: name == "Anti-PGD", seed: seed))
+            return try PerturbedGD(layout: name == "layer-wise PGD" ? layers : layout, learningRate: .constant(1 / q.largest),
+                                   perturbation: Perturbation(sigma: 0.01, mode: name == "layer-wise PGD" ? .layerWise : .everyParameter, antiCorrelated: name == "Anti-PGD", seed: seed))
         case "annealed PGD":
-            return try PerturbedGD(layout: layout, learningRate: .constant(1 / q.largest), perturbation: Perturbation(sigma: .inverseTime(initial: 0.05, rate: 1, every: 100), mode: .everyParameter, seed: seed))
+            return try PerturbedGD(layout: layout, learningRate: .constant(1 / q.largest),
+                                   perturbation: Perturbation(sigma: .inverseTime(initial: 0.05, rate: 1, every: 100), mode: .everyParameter, seed: seed))
         default:
             fatalError("no optimizer \(name)")
         }

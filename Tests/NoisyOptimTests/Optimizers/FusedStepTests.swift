@@ -22,7 +22,8 @@ private struct Unfused<Base: GradientTransform>: GradientTransform {
         let count = 2 * UpdateBlock.size + 37
         let layout = ParameterLayout.flat(count: count)
         var fused = try ChainOptimizer(layout: layout, rule: transform, learningRate: learningRate).maximizing(maximize)
-        var general = try ChainOptimizer(layout: layout, rule: Unfused(transform), learningRate: learningRate).maximizing(maximize)
+        var general = try ChainOptimizer(layout: layout, rule: Unfused(transform), learningRate: learningRate)
+            .maximizing(maximize)
         var random = TestGenerator(seed: 11)
         var a = Tensor(random.floats(count)), b = a
         for _ in 0..<steps {
@@ -71,11 +72,14 @@ private struct Unfused<Base: GradientTransform>: GradientTransform {
         }
         #expect(fuses(try SGD(layout: layout, learningRate: 0.1)))
         #expect(fuses(try SGD(layout: layout, learningRate: 0.1, momentum: 0.9)))
-        #expect(fuses(try SGD(layout: layout, learningRate: 0.1, momentum: 0.9).withClipping(.globalNorm(5)))) // not clipping: ‖g‖ = 1
-        #expect(fuses(try SGD(layout: layout, learningRate: 0.1, momentum: 0.9).withGradientNoise(GradientNoise(eta: 0, seed: 1))))
+        #expect(fuses(try SGD(layout: layout, learningRate: 0.1, momentum: 0.9)
+            .withClipping(.globalNorm(5)))) // not clipping: ‖g‖ = 1
+        #expect(fuses(try SGD(layout: layout, learningRate: 0.1, momentum: 0.9)
+            .withGradientNoise(GradientNoise(eta: 0, seed: 1))))
         #expect(fuses(try Adam(layout: layout)))
         #expect(!fuses(try SGD(layout: layout, learningRate: 0.1, momentum: 0.9, weightDecay: 1e-4)))
-        #expect(!fuses(try SGD(layout: layout, learningRate: 0.1, momentum: 0.9).withGradientNoise(GradientNoise(eta: 0.01, seed: 1))))
+        #expect(!fuses(try SGD(layout: layout, learningRate: 0.1, momentum: 0.9)
+            .withGradientNoise(GradientNoise(eta: 0.01, seed: 1))))
         #expect(!fuses(try AdamW(layout: layout, weightDecay: 0.01)))
     }
 }

@@ -102,7 +102,8 @@ import Testing
     func matchesScalarTwinBitForBit(count: Int) throws {
         var random = TestGenerator(seed: UInt64(count))
         for (mu, damp, nesterov, lambda, maximize) in [(0.9, 0.1, false, 0.01, false), (0.5, 0.0, true, 0.0, true), (0.0, 0.0, false, 0.1, false)] {
-            var sgd = try SGD(layout: .flat(count: count), learningRate: 0.05, momentum: mu, dampening: damp, nesterov: nesterov, weightDecay: lambda).maximizing(maximize)
+            var sgd = try SGD(layout: .flat(count: count), learningRate: 0.05, momentum: mu, dampening: damp, nesterov: nesterov, weightDecay: lambda)
+                .maximizing(maximize)
             var twin = ScalarSGD(lr: 0.05, mu: Float(mu), dampening: Float(damp), lambda: Float(lambda),
                                  nesterov: nesterov, maximize: maximize)
             var theta = Tensor(random.floats(count))
@@ -126,7 +127,8 @@ import Testing
         defer { Parallelism.maximumThreadCount = saved }
         for threads in [1, 2] {
             Parallelism.maximumThreadCount = threads
-            var sgd = try SGD(layout: .flat(count: count), learningRate: 0.1, momentum: 0.9).withClipping(.globalNorm(1))
+            var sgd = try SGD(layout: .flat(count: count), learningRate: 0.1, momentum: 0.9)
+                .withClipping(.globalNorm(1))
             var theta = start
             try sgd.step(&theta, gradient: g)
             try sgd.step(&theta, gradient: g)

@@ -13,7 +13,11 @@ import Testing
         layout.append("linear.bias", shape: [1], role: .bias)
         var theta = Tensor.zeros([layout.count])
 
-        var optimizer = try SGD(layout: layout, learningRate: .warmup(steps: 20, then: .cosine(initial: 0.3, totalSteps: 400)), momentum: 0.9, weightDecay: 1e-4, weightDecayFilter: .excludingBiases).withSampling(FullBatch(exampleCount: data.rows), seed: 0).withClipping(.globalNorm(1_000)).withGradientNoise(GradientNoise(eta: 0.3, seed: 42))
+        var optimizer = try SGD(layout: layout, learningRate: .warmup(steps: 20, then: .cosine(initial: 0.3, totalSteps: 400)),
+                                momentum: 0.9, weightDecay: 1e-4, weightDecayFilter: .excludingBiases)
+            .withSampling(FullBatch(exampleCount: data.rows), seed: 0)
+            .withClipping(.globalNorm(1_000))
+            .withGradientNoise(GradientNoise(eta: 0.3, seed: 42))
         var losses: [Float] = []
         for _ in 0..<420 {
             let report = try optimizer.step(&theta) { point, weights in
