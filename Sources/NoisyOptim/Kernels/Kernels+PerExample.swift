@@ -7,20 +7,31 @@ extension Kernels {
     /// it matches the single-example GEMM xᵀ·δ (a depth-1 product) exactly.
     static func outerProduct(_ x: UnsafePointer<Float>, count m: Int, _ delta: UnsafePointer<Float>, count k: Int,
                              _ out: UnsafeMutablePointer<Float>) {
-        let vectorEnd = k / 16 * 16
-        for j in 0..<m {
-            let xj = x[j]
-            let s = Vector(repeating: xj)
-            let row = out + j * k
-            var l = 0
-            while l < vectorEnd {
-                storeVector(s * loadVector(delta + l), row + l)
-                l += 16
+        if k >= 16 {
+            for j in 0..<m {
+                let s = Vector(repeating: x[j])
+                let row = out + j * k
+                var l = 0
+                while l + 16 <= k {
+                    storeVector(s * loadVector(delta + l), row + l)
+                    l += 16
+                }
+                // The tail as one vector ending at k: it rewrites some lanes with the same products.
+                if l < k { storeVector(s * loadVector(delta + (k - 16)), row + (k - 16)) }
             }
-            // Narrow outputs (10 classes) end in a few scalars; a padded vector would cost more.
-            while l < k {
-                row[l] = xj * delta[l]
-                l += 1
+        } else if k > 0 {
+            // Narrow outputs (10 classes): each 16-lane store covers row j's k entries and spills
+            // into the rows after it, which later stores overwrite; the rows too close to the end
+            // of the block for a whole vector are written one scalar at a time.
+            let d = loadPartialVector(delta, count: k)
+            var j = 0
+            while j < m && j * k + 16 <= m * k {
+                storeVector(Vector(repeating: x[j]) * d, out + j * k)
+                j += 1
+            }
+            while j < m {
+                for l in 0..<k { out[j * k + l] = x[j] * delta[l] }
+                j += 1
             }
         }
     }

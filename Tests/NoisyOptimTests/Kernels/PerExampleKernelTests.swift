@@ -4,7 +4,7 @@ import Testing
 /// The per-example kernels against naive loops at sizes around the 16-lane vector width.
 /// Exact: each output is one product, computed by either loop with the same rounding.
 @Suite struct PerExampleKernelTests {
-    @Test(arguments: [(1, 1), (3, 15), (2, 16), (4, 17), (3, 33), (5, 10), (0, 4), (2, 0)])
+    @Test(arguments: [(1, 1), (3, 15), (2, 16), (4, 17), (3, 33), (5, 10), (1, 10), (7, 3), (2, 5), (0, 4), (2, 0)])
     func outerProductMatchesNaive(m: Int, k: Int) {
         var generator = TestGenerator(seed: UInt64(31 * m + k))
         let x = generator.floats(m), delta = generator.floats(k)
