@@ -17,7 +17,8 @@ public struct PerExampleRequest: Sendable, Hashable {
     /// Whether to fill the B × P matrix whose row i is ∇ℓᵢ (B·P floats of memory traffic).
     public var includesMatrix: Bool
     /// When set to C, also compute DP-SGD's clipped sum Σᵢ Wᵢ·min(1, C/‖∇ℓᵢ‖)·∇ℓᵢ (Abadi et al.
-    /// 2016), without the matrix.
+    /// 2016), without the matrix. With Wᵢ = 1/(expected batch size) on the sampled examples this
+    /// is DP-SGD's clipped mean, to which the noise N(0, σ²C²)/(expected batch size) is added.
     public var clippingNorm: Float?
 
     /// A request; `clippingNorm` must be positive and finite when set.
@@ -84,6 +85,38 @@ public struct PerExampleGradients: Sendable {
         let result = Tensor(uninitializedShape: [p])
         result.storage.pointer.update(from: matrix.storage.pointer + r * p, count: p)
         return result
+    }
+
+    /// The rows of one segment, shape [B] + `segment.shape`: entry r is ∂ℓ/∂(segment) of example
+    /// `indices[r]` (a copy out of `matrix`).
+    public func rows(of segment: ParameterSegment) -> Tensor {
+        guard let matrix else { fail("PerExampleGradients.rows(of: \(segment.name)): the matrix was not requested (use PerExampleRequest.matrix)") }
+        let p = matrix.shape[1]
+        check(segment.range.upperBound <= p,
+              "PerExampleGradients.rows(of:): segment \(segment.name) (\(segment.range)) does not fit rows of \(p) parameters")
+        let result = Tensor(uninitializedShape: [count] + segment.shape)
+        for r in 0..<count {
+            (result.storage.pointer + r * segment.count).update(from: matrix.storage.pointer + r * p + segment.offset, count: segment.count)
+        }
+        return result
+    }
+
+    /// Unbiased estimates of |G|² and tr(Σ), the two halves of the gradient-noise scale
+    /// B_simple = tr(Σ)/|G|² (McCandlish et al. 2018, "An Empirical Model of Large-Batch
+    /// Training", appendix A), from these B ≥ 2 rows taken as draws of the per-example gradient.
+    /// With ḡ = (1/B)·Σᵢ gᵢ given as `mean` and S = (1/B)·Σᵢ ‖gᵢ‖² from `squaredNorms`:
+    ///
+    ///     |G|² ≈ (B‖ḡ‖² − S)/(B − 1),    tr(Σ) ≈ (S − ‖ḡ‖²)·B/(B − 1).
+    ///
+    /// No matrix is needed: with W = 1/B on the batch, `mean` is the returned gradient. A single
+    /// batch gives a noisy ratio; the paper averages each estimate over steps before dividing.
+    public func gradientNoiseEstimates(mean: Tensor) -> (squaredGradientNorm: Double, traceOfCovariance: Double) {
+        check(count >= 2, "gradientNoiseEstimates needs at least 2 rows to estimate a covariance, there are \(count)")
+        check(mean.rank == 1, "gradientNoiseEstimates: the mean gradient must be a flat vector, its shape is \(mean.shape)")
+        let b = Double(count)
+        let meanSquared = Kernels.dot(mean.storage.pointer, mean.storage.pointer, count: mean.count)
+        let s = squaredNorms.reduce(0.0) { $0 + Double($1) } / b
+        return ((b * meanSquared - s) / (b - 1), (s - meanSquared) * b / (b - 1))
     }
 }
 
@@ -371,7 +404,9 @@ extension Tape {
         var uses = [Int](repeating: 0, count: nodes.count)
         for node in nodes {
             let (a, b, c) = operands(of: node.operation)
-            for i in [a, b, c] where i >= 0 { uses[i] += 1 }
+            if a >= 0 { uses[a] += 1 }
+            if b >= 0 { uses[b] += 1 }
+            if c >= 0 { uses[c] += 1 }
         }
         var segmentOfNode: [Int: Int] = [:]
         for (position, node) in parameterNodes.enumerated() where node >= 0 { segmentOfNode[node] = position }

@@ -88,6 +88,16 @@ import Testing
         expectMessage(result, ["row 2 is outside 0..<2"])
     }
 
+    @Test func noiseEstimatesNeedTwoRows() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            let model = MLP(sizes: [2, 3], activation: .tanh)
+            let r = try model.perExampleObjective(inputs: Tensor(shape: [4, 2], repeating: 1), labels: [0, 1, 2, 0])(
+                model.initialParameters(seed: 1), .batch([3], exampleCount: 4), .squaredNorms)
+            _ = r.perExample.gradientNoiseEstimates(mean: r.gradient)
+        }
+        expectMessage(result, ["gradientNoiseEstimates needs at least 2 rows to estimate a covariance, there are 1"])
+    }
+
     @Test func clippingNormMustBePositive() async {
         let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             _ = PerExampleRequest.clipped(toNorm: -1)

@@ -161,6 +161,33 @@ import Testing
         #expect(result.perExample.clippedGradient!.scalars == result.gradient.scalars)
     }
 
+    /// A segment's rows are its columns of the matrix, in the segment's shape.
+    @Test func rowsOfASegment() throws {
+        let problem = Problem(sizes: [3, 4, 2], activation: .tanh, examples: 5, seed: 6)
+        let result = try problem.perExampleObjective(.crossEntropy)(problem.point, .batch([4, 1, 2], exampleCount: 5), .matrix)
+        for segment in problem.model.layout.segments {
+            let rows = result.perExample.rows(of: segment)
+            #expect(rows.shape == [3] + segment.shape)
+            #expect(rows.scalars == (0..<3).flatMap { result.perExample.row($0).slice(segment).scalars })
+        }
+    }
+
+    /// The noise-scale estimates from the norms alone against the sample covariance of the rows.
+    /// rtol 1e-4: S − ‖ḡ‖² subtracts sums of squares that agree to about one digit here, from
+    /// Float norms (relative error ~1e-7 each), in Double.
+    @Test func gradientNoiseEstimatesMatchTheSampleCovariance() throws {
+        let problem = Problem(sizes: [4, 6, 3], activation: .tanh, examples: 10, seed: 13)
+        let weights = SampleWeights.batch([0, 2, 3, 5, 7, 8], exampleCount: 10)
+        let result = try problem.perExampleObjective(.crossEntropy)(problem.point, weights, .matrix)
+        let rows = (0..<6).map { result.perExample.row($0).scalars.map(Double.init) }
+        let mean = (0..<rows[0].count).map { j in rows.reduce(0) { $0 + $1[j] } / 6 }
+        let trace = rows.reduce(0) { total, row in total + zip(row, mean).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } } / 5
+        let gradientSquared = mean.reduce(0) { $0 + $1 * $1 } - trace / 6
+        let (g2, tr) = result.perExample.gradientNoiseEstimates(mean: result.gradient) // W = 1/B: the gradient is ḡ
+        expectClose(tr, trace, relativeTolerance: 1e-4)
+        expectClose(g2, gradientSquared, relativeTolerance: 1e-4)
+    }
+
     @Test func allWeightsZeroGivesNoRows() throws {
         let problem = Problem(sizes: [3, 4, 2], activation: .tanh, examples: 4, seed: 1)
         let result = try problem.perExampleObjective(.crossEntropy)(problem.point,
