@@ -220,7 +220,8 @@ extension Tape {
         }
     }
 
-    /// Writes Σᵢ cᵢ·xᵢδᵢᵀ = Xᵀ·diag(c)·Δ and Σᵢ cᵢδᵢ = cᵀ·Δ into the one-pass segments of `flat`.
+    /// Writes Σᵢ cᵢ·xᵢδᵢᵀ = Xᵀ·diag(c)·Δ and Σᵢ cᵢδᵢ = cᵀ·Δ into the one-pass segments of `flat`
+    /// (rows ≥ 1).
     private func addWeightedSums(_ linears: [OnePassLinear], rows: Int, coefficients c: UnsafePointer<Float>,
                                  into flat: UnsafeMutablePointer<Float>) {
         for linear in linears {
@@ -245,8 +246,10 @@ extension Tape {
                 }
             }
             if linear.biasOffset >= 0 {
-                runGEMM(transposeA: false, transposeB: false, m: 1, n: k, k: rows, c, lda: rows, delta, ldb: k,
-                        beta: 0, flat + linear.biasOffset, ldc: k)
+                // cᵀ·Δ as B scaled adds: a 1-row GEMM would cost more in setup than in arithmetic.
+                let out = flat + linear.biasOffset
+                Kernels.scaledCopy(delta, scale: c[0], out, count: k)
+                for r in 1..<rows { Kernels.addScaled(delta + r * k, scale: c[r], to: out, count: k) }
             }
         }
     }
