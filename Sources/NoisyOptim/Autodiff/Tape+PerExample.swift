@@ -41,38 +41,46 @@ struct OnePassLinear {
 }
 
 extension Tape {
-    /// The loss L = Σᵢ Wᵢℓᵢ(θ), its gradient, and the per-example gradients ∇ℓᵢ(θ) of the entries
-    /// of W with a non-zero weight, for θ a flat vector laid out by `layout`.
+    /// The loss L = Σᵢ wᵢℓᵢ(θ) over `examples` with `weights`, its gradient, and the per-example
+    /// gradients ∇ℓᵢ(θ) of the examples with a non-zero weight, for θ a flat vector laid out by
+    /// `layout`. (An `Objective`'s sampling vector W gives both lists; see
+    /// `perExampleObjective(in:_:)`.)
     ///
-    /// `perExampleLosses(tape, examples)` returns the unreduced losses of `examples` (W's indices
-    /// with a non-zero weight, repeats kept): a vector whose entry r is ℓ of `examples[r]`. The
-    /// tape weights them itself. Example:
+    /// `perExampleLosses(tape, kept)` returns the unreduced losses of `kept` (the entries of
+    /// `examples` whose weight is not 0, in order, repeats kept): a vector whose entry r is ℓ of
+    /// `kept[r]`. The tape weights them itself. Example:
     ///
     /// ```swift
-    /// let result = tape.valueWithPerExampleGradients(at: θ, in: model.layout, weights: w) { tape, examples in
+    /// let result = tape.valueWithPerExampleGradients(at: θ, in: model.layout, examples: [3, 0, 7],
+    ///                                                weights: [0.5, 0.25, 0.25]) { tape, examples in
     ///     softmaxCrossEntropy(logits: model(tape.constant(x).gatheringRows(examples)), labels: examples.map { y[$0] })
     /// }
-    /// // result.gradient == Σᵣ w_r · result.perExample.row(r)
+    /// // result.gradient == Σᵣ weights[r] · result.perExample.row(r)
     /// ```
     ///
     /// One backward pass gives every row for the weights and biases of `linear` ops whose input
     /// rows are the examples and whose parameters enter nowhere else (Goodfellow 2015: ∂ℓᵢ/∂W =
-    /// xᵢδᵢᵀ, ∂ℓᵢ/∂b = δᵢ, ‖∂ℓᵢ/∂W‖² = ‖xᵢ‖²‖δᵢ‖²); the summed gradient is then Xᵀ·diag(W)·Δ,
+    /// xᵢδᵢᵀ, ∂ℓᵢ/∂b = δᵢ, ‖∂ℓᵢ/∂W‖² = ‖xᵢ‖²‖δᵢ‖²); the summed gradient is then Xᵀ·diag(w)·Δ,
     /// one GEMM per layer. Other segments, and every segment when the losses mix examples, are
     /// computed by recording each example alone (`perExampleLosses(tape, [i])`, B more
     /// recordings) and listed in `perExample.loopSegments`. Either way row r is the gradient of
-    /// ℓ of `examples[r]` with the other examples absent; a loss whose ℓᵢ uses other examples'
-    /// data (batch statistics) has no per-example gradient in that sense.
+    /// ℓ of `kept[r]` with the other examples absent; a loss whose ℓᵢ uses other examples' data
+    /// (batch statistics) has no per-example gradient in that sense.
     ///
     /// The gradient and the matrix share their buffers with this tape until the next call, which
-    /// reuses them when the caller no longer holds them.
+    /// reuses them when the caller no longer holds them. Bookkeeping of O(B + ops) is allocated
+    /// per call; the B × P matrix is not.
     public func valueWithPerExampleGradients(
-        at parameters: Tensor, in layout: ParameterLayout, weights: SampleWeights,
+        at parameters: Tensor, in layout: ParameterLayout, examples allExamples: [Int], weights allWeights: [Float],
         computing request: PerExampleRequest = .matrix,
         _ perExampleLosses: (_ tape: Tape, _ examples: [Int]) throws -> Variable
     ) rethrows -> (value: Float, gradient: Tensor, perExample: PerExampleGradients) {
+        check(allExamples.count == allWeights.count,
+              "valueWithPerExampleGradients: \(allExamples.count) examples but \(allWeights.count) weights")
         var examples: [Int] = [], w: [Float] = []
-        for (i, weight) in zip(weights.indices, weights.weights) where weight != 0 {
+        examples.reserveCapacity(allExamples.count)
+        w.reserveCapacity(allExamples.count)
+        for (i, weight) in zip(allExamples, allWeights) where weight != 0 {
             examples.append(i)
             w.append(weight)
         }
@@ -91,7 +99,7 @@ extension Tape {
         let losses = try perExampleLosses(self, examples)
         let root = index(of: losses, "valueWithPerExampleGradients")
         check(nodes[root].shape == TapeShape([rows]),
-              "valueWithPerExampleGradients: the losses have shape \(nodes[root].shape.array) but W has \(rows) examples with a non-zero weight; return one unreduced loss per example, shape [\(rows)]")
+              "valueWithPerExampleGradients: the losses have shape \(nodes[root].shape.array) but \(rows) examples have a non-zero weight; return one unreduced loss per example, shape [\(rows)]")
         let lossValues = Array(UnsafeBufferPointer(start: nodes[root].value, count: rows))
         // The same dot product as `weightedSum`, so L agrees with the ordinary objective's.
         let value = w.withUnsafeBufferPointer { Float(Kernels.dot(nodes[root].value, $0.baseAddress!, count: rows)) }

@@ -15,7 +15,7 @@ public typealias PerExampleObjective = (_ point: Tensor, _ weights: SampleWeight
 /// (laid out by `layout`), a sampling vector W and a request, it records
 /// `losses(tape, examples)` — the vector of unreduced losses ℓ of `examples`, W's indices with a
 /// non-zero weight — and returns L = Σᵢ Wᵢℓᵢ, ∇L and the per-example gradients
-/// (`Tape.valueWithPerExampleGradients(at:in:weights:computing:_:)`).
+/// (`Tape.valueWithPerExampleGradients(at:in:examples:weights:computing:_:)`).
 ///
 /// Linear layers get their per-example gradients from the one backward pass (Goodfellow 2015,
 /// "Efficient Per-Example Gradient Computations"); other parameters from `losses(tape, [i])`
@@ -34,7 +34,8 @@ public func perExampleObjective(in layout: ParameterLayout,
                                 _ losses: @escaping (_ tape: Tape, _ examples: [Int]) throws -> Variable) -> PerExampleObjective {
     let tape = Tape()
     return { point, weights, request in
-        let result = try tape.valueWithPerExampleGradients(at: point, in: layout, weights: weights, computing: request) {
+        let result = try tape.valueWithPerExampleGradients(at: point, in: layout, examples: weights.indices,
+                                                           weights: weights.weights, computing: request) {
             try losses($0, $1)
         }
         return (result.value, result.gradient, result.perExample)

@@ -16,11 +16,11 @@ import Testing
             let model = MLP(sizes: [2, 3], activation: .tanh)
             let x = Tensor(shape: [4, 2], repeating: 1)
             _ = Tape().valueWithPerExampleGradients(at: model.initialParameters(seed: 1), in: model.layout,
-                                                    weights: .batch([0, 1, 3], exampleCount: 4)) { tape, examples in
+                                                    examples: [0, 1, 3], weights: [1, 1, 1]) { tape, examples in
                 softmaxCrossEntropy(logits: model(tape.constant(x).gatheringRows(examples)), labels: [0, 1, 2]).mean()
             }
         }
-        expectMessage(result, ["the losses have shape [] but W has 3 examples with a non-zero weight",
+        expectMessage(result, ["the losses have shape [] but 3 examples have a non-zero weight",
                                "return one unreduced loss per example, shape [3]"])
     }
 
@@ -30,11 +30,11 @@ import Testing
             let x = Tensor(shape: [4, 2], repeating: 1)
             // Gathers every example instead of the ones W lists (one of which has weight 0).
             _ = Tape().valueWithPerExampleGradients(at: model.initialParameters(seed: 1), in: model.layout,
-                                                    weights: SampleWeights(exampleCount: 4, indices: [0, 2, 3], weights: [1, 0, 1])) { tape, _ in
+                                                    examples: [0, 2, 3], weights: [1, 0, 1]) { tape, _ in
                 squaredError(predictions: model(tape.constant(x)), targets: Tensor(shape: [4, 1], repeating: 0))
             }
         }
-        expectMessage(result, ["the losses have shape [4] but W has 2 examples with a non-zero weight", "shape [2]"])
+        expectMessage(result, ["the losses have shape [4] but 2 examples have a non-zero weight", "shape [2]"])
     }
 
     /// A loss that ignores the examples it is given fails once the loop records one alone.
@@ -43,11 +43,20 @@ import Testing
             var layout = ParameterLayout()
             let w = layout.append("w", shape: [2, 1])
             let x = Tensor(shape: [2, 2], repeating: 1)
-            _ = Tape().valueWithPerExampleGradients(at: Tensor([1, 2]), in: layout, weights: .batch([0, 1], exampleCount: 2)) { tape, _ in
+            _ = Tape().valueWithPerExampleGradients(at: Tensor([1, 2]), in: layout, examples: [0, 1], weights: [0.5, 0.5]) { tape, _ in
                 square(matmul(tape.constant(x), tape.parameter(w))).flattened()
             }
         }
         expectMessage(result, ["the losses of one example alone have shape [2] but must have shape [1]"])
+    }
+
+    @Test func examplesAndWeightsOfDifferentLengths() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            let model = MLP(sizes: [2, 3], activation: .tanh)
+            _ = Tape().valueWithPerExampleGradients(at: model.initialParameters(seed: 1), in: model.layout,
+                                                    examples: [0, 1, 3], weights: [1, 1]) { tape, _ in tape.constant(Tensor([1, 2])) }
+        }
+        expectMessage(result, ["valueWithPerExampleGradients: 3 examples but 2 weights"])
     }
 
     @Test func parametersThatDoNotFitTheLayout() async {
