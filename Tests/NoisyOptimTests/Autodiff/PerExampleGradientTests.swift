@@ -267,6 +267,32 @@ import Testing
         #expect(lean.perExample.clippedGradient!.scalars == result.perExample.clippedGradient!.scalars)
     }
 
+    /// A layer without bias stays on the one pass; a layer applied to two rows per example (a
+    /// sequence of two halves) does not: its ∂ℓᵢ/∂W sums two outer products, so it takes the loop.
+    @Test func layerWithoutBiasAndLayerOverTwoRowsPerExample() throws {
+        var layout = ParameterLayout()
+        let halves = Linear(inputSize: 2, outputSize: 3, name: "halves", in: &layout)
+        let head = Linear(inputSize: 6, outputSize: 2, hasBias: false, name: "head", in: &layout)
+        var generator = TestGenerator(seed: 23)
+        let inputs = Tensor(shape: [6, 4], scalars: generator.floats(24))
+        let point = Tensor(shape: [layout.count], scalars: generator.floats(layout.count))
+        let labels = [1, 0, 0, 1, 1, 0]
+        let losses = { (tape: Tape, examples: [Int]) -> Variable in
+            let x = tape.constant(inputs).gatheringRows(examples).reshaped(to: [2 * examples.count, 2])
+            let h = tanh(halves(x)).reshaped(to: [examples.count, 6])
+            return softmaxCrossEntropy(logits: head(h), labels: examples.map { labels[$0] })
+        }
+        let weights = SampleWeights(exampleCount: 6, indices: [5, 2, 0, 3], weights: [0.1, 0.2, 0.3, 0.4])
+        let result = try perExampleObjective(in: layout, losses)(point, weights, .matrix)
+        #expect(result.perExample.loopSegments.map(\.name) == ["halves.weight", "halves.bias"])
+        let plain = objective(in: layout) { tape, weights in weightedSum(losses(tape, weights.indices), weights: weights.weights) }
+        let expected = try PerExampleGradientTests.loopRows(plain, at: point, indices: weights.indices, exampleCount: 6)
+        for r in expected.indices {
+            PerExampleGradientTests.expectRowsClose(result.perExample.row(r).scalars, expected[r], "row \(r)")
+        }
+        PerExampleGradientTests.expectRowsClose(result.gradient.scalars, try plain(point, weights).gradient.scalars)
+    }
+
     /// Losses that mix examples (here half the batch mean is taken off each prediction) leave
     /// nothing to the one pass: every used segment goes through the loop, examples alone.
     @Test func lossThatMixesExamplesUsesTheLoopForEverything() throws {
