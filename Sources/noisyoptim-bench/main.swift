@@ -8,6 +8,7 @@ let groups: [(name: String, run: (inout BenchTable) -> Void)] = [
     ("gemm", benchGEMM),
     ("random", benchRandom),
     ("autodiff", benchAutodiff),
+    ("perexample", benchPerExample),
     ("optim", benchOptimizers),
     ("sampling", benchSampling),
     ("peer", benchPeer),

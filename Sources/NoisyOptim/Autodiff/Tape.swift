@@ -47,6 +47,8 @@ public final class Tape {
     var parameterNodes: [Int] = []
     /// The flat gradient handed to callers; reused when they no longer hold it.
     var flatGradient = Tensor(uninitializedShape: [0])
+    /// The per-example matrix and loop buffers, reused the same way (Tape+PerExample.swift).
+    var perExampleBuffers = PerExampleBuffers()
 
     /// When set, every matrix product the tape runs is appended here (the bench replays them to
     /// separate GEMM time from the tape's own).
