@@ -237,7 +237,7 @@ import Testing
             let w = tape.parameter(tied)
             let h = tanh(linear(tanh(first(x)), weight: w, bias: nil))
             let g = linear(h, weight: w, bias: nil) * tape.parameter(scale)
-            return squaredError(predictions: matmul(g, tape.parameter(product)), targets: tape.constant(targets).gatheringRows(examples))
+            return squaredError(predictions: matmul(g, tape.parameter(product)), targets: tape.constant(targets).gatheringRows(examples), convention: .sum)
         }
     }
 
@@ -328,7 +328,7 @@ import Testing
         let y = linear(x, weight: tape.parameter(w), bias: nil)
         let kept = [relu(y), y * tape.constant(Tensor([1, 2, 3, 4])), matmul(y, square4), y.logSoftmax(),
                     y.sum(alongAxis: 1), y.reshaped(to: [4, 2, 2]), linear(y, weight: square4, bias: nil)]
-        let mixed = [y.transposed(), y.sum(), y.sum(alongAxis: 0), matmul(y, transposed: true, square4), matmul(square4, y),
+        let mixed = [y.transposed(), y.sum(), y.sum(alongAxis: 0), matmul(y, square4, transposingA: true), matmul(square4, y),
                      y.gatheringRows([1, 0, 2, 3]), y.reshaped(to: [2, 8]), y.sum(alongAxis: 1).logSoftmax(),
                      y.sum(alongAxis: 1) * y.sum(alongAxis: 1).reshaped(to: [4, 1]), linear(square4, weight: y, bias: nil)]
         let state = tape.rowDependence(rows: 4)
