@@ -216,7 +216,8 @@ extension Kernels {
 
     /// PyTorch's momentum step in one pass: d = ±g, v = d (first step) or μv + (1 − τ)d, then
     /// θ = θ + α·v, or θ = θ + α·(d + μv) with Nesterov. Reads g, v, θ once; writes v, θ once.
-    @inline(__always)
+    /// Not inlined: inlined into the block loop the four cases compiled to 2–3% more instructions.
+    @inline(never)
     static func momentumStep(_ g: UnsafePointer<Float>, sign: Float, parameters theta: UnsafeMutablePointer<Float>,
                              velocity v: UnsafeMutablePointer<Float>, count: Int, alpha: Float,
                              momentum mu: Float, gradientScale: Float, nesterov: Bool, first: Bool) {

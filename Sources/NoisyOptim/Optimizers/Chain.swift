@@ -44,10 +44,13 @@ public struct Chain<First: GradientTransform, Second: GradientTransform>: Gradie
         }
     }
 
-    /// Both plans.
+    /// Both plans, and what they say about fusing, worked out once per step rather than per block.
     public struct Plan {
         let first: First.Plan
         let second: Second.Plan
+        let firstIsIdentity: Bool
+        let secondIsIdentity: Bool
+        let secondScale: Float?
     }
 
     public static var stateKey: String { "chain" }
@@ -75,7 +78,9 @@ public struct Chain<First: GradientTransform, Second: GradientTransform>: Gradie
     }
 
     public func plan(_ state: inout State, context: StepContext) -> Plan {
-        Plan(first: first.plan(&state.first, context: context), second: second.plan(&state.second, context: context))
+        let a = first.plan(&state.first, context: context), b = second.plan(&state.second, context: context)
+        return Plan(first: a, second: b, firstIsIdentity: first.isIdentity(a), secondIsIdentity: second.isIdentity(b),
+                    secondScale: second.scaleFactor(b))
     }
 
     @inline(__always)
@@ -84,11 +89,21 @@ public struct Chain<First: GradientTransform, Second: GradientTransform>: Gradie
         second.apply(plan.second, to: block)
     }
 
-    public func isIdentity(_ plan: Plan) -> Bool { first.isIdentity(plan.first) && second.isIdentity(plan.second) }
+    /// Defers the last scaling of the chain: θ + c·d rounds c·d once, exactly as scaling d and
+    /// adding it would, so both give the same bits.
+    @inline(__always)
+    public func applyDeferringScale(_ plan: Plan, to block: UpdateBlock) -> Float {
+        let pending = first.applyDeferringScale(plan.first, to: block)
+        if plan.secondIsIdentity { return pending }
+        if pending != 1 { Kernels.scale(block.direction, by: pending, count: block.count) }
+        return second.applyDeferringScale(plan.second, to: block)
+    }
+
+    public func isIdentity(_ plan: Plan) -> Bool { plan.firstIsIdentity && plan.secondIsIdentity }
 
     public func scaleFactor(_ plan: Plan) -> Float? {
-        if first.isIdentity(plan.first) { return second.scaleFactor(plan.second) }
-        if second.isIdentity(plan.second) { return first.scaleFactor(plan.first) }
+        if plan.firstIsIdentity { return plan.secondScale }
+        if plan.secondIsIdentity { return first.scaleFactor(plan.first) }
         return nil
     }
 
@@ -96,11 +111,11 @@ public struct Chain<First: GradientTransform, Second: GradientTransform>: Gradie
     /// or when the second part only scales (the learning rate), folded into the first's step size.
     @inline(__always)
     public func applyFused(_ plan: Plan, to block: FusedBlock) -> Bool {
-        if first.isIdentity(plan.first) { return second.applyFused(plan.second, to: block) }
-        if second.isIdentity(plan.second) { return first.applyFused(plan.first, to: block) }
+        if plan.firstIsIdentity { return second.applyFused(plan.second, to: block) }
+        if plan.secondIsIdentity { return first.applyFused(plan.first, to: block) }
         // Folding c into α = 1 keeps the bits of the general path (θ + round(c·d)); a second fold
         // would round α·c first, so only the outermost scale folds.
-        if block.alpha == 1, let factor = second.scaleFactor(plan.second) {
+        if block.alpha == 1, let factor = plan.secondScale {
             return first.applyFused(plan.first, to: block.scaled(by: factor))
         }
         return false

@@ -147,9 +147,10 @@ public struct ChainOptimizer<Rule: GradientTransform, Update: GradientTransform>
                                            alpha: 1, sign: negate ? -1 : 1)
                     if transform.applyFused(plan, to: fused) { continue }
                     Kernels.loadDirection(g + lower, into: d, count: count, negate: negate)
-                    transform.apply(plan, to: UpdateBlock(index: b, range: lower..<upper, direction: d, parameters: theta + lower))
-                    // θ + 1·Δθ = θ + Δθ exactly: the same bits as a fused kernel's θ + α·d.
-                    Kernels.addScaled(d, scale: 1, to: theta + lower, count: count)
+                    let block = UpdateBlock(index: b, range: lower..<upper, direction: d, parameters: theta + lower)
+                    // The learning rate's −lrₜ, when nothing after it acts, joins the final pass.
+                    let scale = transform.applyDeferringScale(plan, to: block)
+                    Kernels.addScaled(d, scale: scale, to: theta + lower, count: count)
                 }
             }
         }

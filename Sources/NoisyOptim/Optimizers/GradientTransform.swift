@@ -84,6 +84,11 @@ public protocol GradientTransform: Sendable {
     /// Rewrites `block.direction` in place.
     func apply(_ plan: Plan, to block: UpdateBlock)
 
+    /// `apply`, except that a constant factor c it would multiply the whole block by last is
+    /// returned instead of applied (1 if none), so the optimizer's final θ ← θ + c·d does it in
+    /// the same pass: the learning rate costs no pass of its own. Default: `apply`, then 1.
+    func applyDeferringScale(_ plan: Plan, to block: UpdateBlock) -> Float
+
     /// True if `plan` reads `context.gradientNorm`. Such a transform sees the norm of the gradient
     /// as it entered the step, so it must come first in a chain (`Chain` checks).
     var needsGradientNorm: Bool { get }
@@ -125,6 +130,13 @@ extension GradientTransform {
     public func isIdentity(_ plan: Plan) -> Bool { false }
 
     public func scaleFactor(_ plan: Plan) -> Float? { nil }
+
+    @inline(__always)
+    public func applyDeferringScale(_ plan: Plan, to block: UpdateBlock) -> Float {
+        if let factor = scaleFactor(plan) { return factor }
+        apply(plan, to: block)
+        return 1
+    }
 
     @inline(__always)
     public func applyFused(_ plan: Plan, to block: FusedBlock) -> Bool {
