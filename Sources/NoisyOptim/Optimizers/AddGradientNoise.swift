@@ -42,7 +42,7 @@ public struct AddGradientNoise: GradientTransform {
     public init(_ noise: GradientNoise?) throws {
         if let noise {
             try Hyperparameter.schedule(noise.eta, "eta", Hyperparameter.nonNegative)
-            try Hyperparameter.nonNegative(noise.gamma, "gamma")
+            try Hyperparameter.nonNegativeExponent(noise.gamma, "gamma")
         }
         self.noise = noise
     }
@@ -51,7 +51,7 @@ public struct AddGradientNoise: GradientTransform {
     public func standardDeviation(at t: Int) -> Float {
         guard let noise else { return 0 }
         let eta = noise.eta.value(at: t)
-        check(eta >= 0, "the η schedule gave \(eta) at step \(t); it must be ≥ 0")
+        check(eta >= 0 && eta <= Hyperparameter.largest, "the η schedule gave \(eta) at step \(t); it must be in 0...\(Hyperparameter.largest)")
         return Float((eta / pow(Double(1 + t), noise.gamma)).squareRoot())
     }
 

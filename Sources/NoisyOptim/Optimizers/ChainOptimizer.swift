@@ -81,11 +81,11 @@ public struct ChainOptimizer<Transform: GradientTransform>: Optimizer {
             norm = Float(squares.squareRoot())
         }
 
+        // Before anything is written: a closure schedule can turn negative at any step.
+        let lr = try learningRate.value(at: state.step, checkedAs: "learningRate")
+        try checkSchedules(of: transform, at: state.step)
         let context = StepContext(step: state.step, layout: layout, gradientNorm: norm)
         let plan = transform.plan(&state.transform, context: context)
-        let lr = learningRate.value(at: state.step)
-        // Construction checked the schedule's first steps; a closure can still turn negative later.
-        check(lr >= 0, "the learning-rate schedule gave \(lr) at step \(state.step); it must be ≥ 0")
         let alpha = -Float(lr)
         let transform = self.transform, negate = maximize
         parameters.withUnsafeMutableBufferPointer { theta in
