@@ -19,6 +19,18 @@ public struct GradientNoise: Codable, Sendable {
         self.gamma = gamma
         self.seed = seed
     }
+
+    private enum CodingKeys: String, CodingKey { case eta, gamma, seed }
+
+    /// Decodes the configuration and validates it as an optimizer would: throws
+    /// `OptimizerError.invalidHyperparameter` naming η or γ if it is out of its domain.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(eta: try container.decode(Schedule.self, forKey: .eta),
+                  gamma: try container.decode(Double.self, forKey: .gamma),
+                  seed: try container.decode(UInt64.self, forKey: .seed))
+        _ = try AddGradientNoise(self)
+    }
 }
 
 /// Adds annealed Gaussian noise to the direction (Neelakantan, Vilnis, Le, Sutskever, Kaiser,

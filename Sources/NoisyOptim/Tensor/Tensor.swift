@@ -90,6 +90,19 @@ public struct Tensor: Sendable {
         return offset
     }
 
+    /// The product of `shape`, or nil if a size is negative or the product overflows (a decoded
+    /// shape can be anything).
+    static func checkedElementCount(of shape: [Int]) -> Int? {
+        var count = 1
+        for size in shape {
+            guard size >= 0 else { return nil }
+            let (product, overflow) = count.multipliedReportingOverflow(by: size)
+            if overflow { return nil }
+            count = product
+        }
+        return count
+    }
+
     /// The product of `shape`, after checking that no size is negative.
     static func elementCount(of shape: [Int]) -> Int {
         var count = 1
@@ -140,11 +153,16 @@ extension Tensor: Codable {
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let shape = try container.decode([Int].self, forKey: .shape)
+        guard let count = Tensor.checkedElementCount(of: shape) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .shape, in: container,
+                debugDescription: "shape \(shape) has a negative size or more scalars than Int can count")
+        }
         let scalars = try container.decode([Float].self, forKey: .scalars)
-        guard shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, *) == scalars.count else {
+        guard count == scalars.count else {
             throw DecodingError.dataCorruptedError(
                 forKey: .scalars, in: container,
-                debugDescription: "\(scalars.count) scalars do not fill shape \(shape)")
+                debugDescription: "\(scalars.count) scalars do not fill shape \(shape), which holds \(count)")
         }
         self.init(shape: shape, scalars: scalars)
     }
