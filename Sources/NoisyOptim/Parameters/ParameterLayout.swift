@@ -75,6 +75,9 @@ public struct ParameterLayout: Codable, Sendable, Hashable {
     public mutating func append(_ name: String, shape: [Int], role: ParameterRole = .other) -> ParameterSegment {
         check(shape.allSatisfy { $0 >= 0 }, "parameter \(name) has a negative size in shape \(shape)")
         check(segment(named: name) == nil, "a parameter named \(name) already exists")
+        let size = Tensor.checkedElementCount(of: shape)
+        check(size != nil && !count.addingReportingOverflow(size!).overflow,
+              "parameter \(name) of shape \(shape) does not fit after the \(count) scalars of the layout")
         let segment = ParameterSegment(name: name, shape: shape, offset: count, role: role)
         segments.append(segment)
         count += segment.count

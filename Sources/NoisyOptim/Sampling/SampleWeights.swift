@@ -18,7 +18,9 @@ public struct SampleWeights: Codable, Sendable, Hashable {
     /// Weights `weights` on the examples `indices` of a data set of `exampleCount` examples.
     public init(exampleCount: Int, indices: [Int], weights: [Float]) {
         check(indices.count == weights.count, "\(indices.count) indices but \(weights.count) weights")
-        check(indices.allSatisfy { $0 >= 0 && $0 < exampleCount }, "an index is outside 0..<\(exampleCount)")
+        if let bad = indices.first(where: { $0 < 0 || $0 >= exampleCount }) {
+            fail("index \(bad) is outside 0..<\(exampleCount), the examples W is defined over")
+        }
         self.exampleCount = exampleCount
         self.indices = indices
         self.weights = weights

@@ -103,12 +103,12 @@ public struct Tensor: Sendable {
         return count
     }
 
-    /// The product of `shape`, after checking that no size is negative.
+    /// The product of `shape`, after checking that no size is negative and that the scalars'
+    /// bytes can be counted (an overflow would otherwise stop a release build with no message).
     static func elementCount(of shape: [Int]) -> Int {
-        var count = 1
-        for size in shape {
-            check(size >= 0, "tensor sizes must be non-negative, got shape \(shape)")
-            count *= size
+        check(shape.allSatisfy { $0 >= 0 }, "tensor sizes must be non-negative, got shape \(shape)")
+        guard let count = checkedElementCount(of: shape), count <= Int.max / MemoryLayout<Float>.stride else {
+            fail("shape \(shape) has more scalars than memory can be addressed for")
         }
         return count
     }
