@@ -47,6 +47,9 @@ public struct ScaleByAdam: GradientTransform {
 
     public func plan(_ state: inout State, context: StepContext) -> Plan {
         let t = Double(context.step + 1)
+        // The corrections use β as the kernels do, rounded to Float: with β near 1, 1 − β and
+        // 1 − Float(β) can differ by up to 2×, and so would the first step.
+        let beta1 = Double(Float(beta1)), beta2 = Double(Float(beta2))
         return Plan(m: state.firstMoment.uniqueBaseAddress(), v: state.secondMoment.uniqueBaseAddress(),
                     correction1: Float(1 / (1 - pow(beta1, t))),
                     correction2: Float(1 / (1 - pow(beta2, t)).squareRoot()))

@@ -114,3 +114,21 @@ import NoisyOptim
         _ = try SGD(layout: Self.layout, learningRate: .exponential(initial: 0.1, factor: 1.01)) // growth is checked per step
     }
 }
+
+/// A decay rate that is < 1 in Float32 but close to it is used as the kernels round it, so the
+/// bias correction matches the average it corrects.
+@Suite struct DecayRateRoundingTests {
+    /// β = 1 − 3·10⁻⁸ rounds to 1 − 2⁻²⁴ ≈ 1 − 5.96·10⁻⁸: a correction from the Double value would
+    /// make m̂ ≈ 1.99·g and the first Adam step ≈ 1.41·lr instead of lr.
+    @Test func adamsFirstStepIsTheLearningRate() throws {
+        let beta = 1 - 3e-8
+        var adam = try Adam(layout: .flat(count: 3), learningRate: 0.1, beta1: beta, beta2: beta, epsilon: 1e-8)
+        var theta = Tensor.zeros([3])
+        try adam.step(&theta, gradient: Tensor([1, -2, 0.5]))
+        // |m̂/(√v̂ + ε)| = 1 up to ε/|g| ≤ 2·10⁻⁸ and the Float32 rounding of the corrections (~10⁻⁷
+        // relative, but 1 − βᵗ is computed from a 2⁻²⁴ difference): 10⁻⁴ leaves room for both.
+        for (value, sign) in zip(theta.scalars, [-1, 1, -1] as [Float]) {
+            #expect(abs(value - sign * 0.1) <= 1e-4 * 0.1, "\(theta.scalars)")
+        }
+    }
+}
