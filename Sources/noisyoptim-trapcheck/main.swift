@@ -21,6 +21,7 @@ let cases: [String: () -> Void] = [
         layout.append("w", shape: [3])
     },
     "hugeShape": { _ = Tensor.zeros([1 << 32, 1 << 32]) }, // Int overflow: no message at all before
+    "reshape": { _ = Tensor.zeros([4]).reshaped(to: [-1, 1 << 32, 1 << 32]) },
     "sampleWeights": { _ = SampleWeights(exampleCount: 3, indices: [0, 3], weights: [0.5, 0.5]) },
     "schedule": { _ = Schedule.step(initial: 0.1, factor: 0.5, every: 0) },
     "fullBatch": { _ = FullBatch(exampleCount: 0) },

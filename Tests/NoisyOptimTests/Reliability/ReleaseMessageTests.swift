@@ -27,6 +27,7 @@ import Testing
         ("step", "gradient has shape [5], parameters have shape [4]"),
         ("layout", "a parameter named w already exists"),
         ("hugeShape", "shape [4294967296, 4294967296] has more scalars than memory can be addressed for"),
+        ("reshape", "cannot reshape [4] (4 scalars) to [-1, 4294967296, 4294967296]"),
         ("sampleWeights", "index 3 is outside 0..<3"),
         ("schedule", "a step schedule needs every > 0, got 0"),
         ("fullBatch", "a full batch needs at least one example, got 0"),
