@@ -7,6 +7,34 @@ import Foundation
 import NoisyOptim
 
 let cases: [String: () -> Void] = [
+    "scalars": { _ = Tensor(shape: [2, 2], scalars: [1, 2, 3]) },
+    "ragged": { _ = Tensor([[1, 2], [3]]) },
+    "transposed": { _ = Tensor.zeros([2, 3, 4]).transposed() },
+    "rows": { _ = Tensor.zeros([3, 2]).rows(1..<5) },
+    "gatheringRows": { _ = Tensor.zeros([3, 2]).gatheringRows([0, 7]) },
+    "axis": { _ = Tensor.zeros([3, 2]).sum(alongAxis: 2) },
+    "maxOfEmpty": { _ = Tensor.zeros([0, 3]).max() },
+    "scalar": { _ = Tensor.zeros([2]).scalar },
+    "randomUniform": { _ = Tensor.randomUniform([2], from: 1, to: 0, seed: 1) },
+    "nextInt": { var g = Philox4x32(seed: 1); _ = g.nextInt(below: 0) },
+    "gradientOfVector": { _ = gradient(at: Tensor.zeros([3])) { $0 } },
+    "mlpSizes": { _ = MLP(sizes: [4, 0, 2]) },
+    "mlpInputs": {
+        let model = MLP(sizes: [4, 2])
+        _ = model.outputs(at: model.initialParameters(seed: 1), inputs: Tensor.zeros([3, 5]))
+    },
+    "split": { var g = Philox4x32(seed: 1); _ = try! Dataset(features: .zeros([2, 1]), targets: .zeros([2])).split(trainingFraction: 2, using: &g) },
+    "standardizer": { _ = Standardizer(fitting: .zeros([3, 2])).apply(.zeros([3, 4])) },
+    "miniBatches": { var g = Philox4x32(seed: 1); _ = MiniBatches(exampleCount: 10, batchSize: 0, using: &g) },
+    "covariance": { _ = try! SGDSampling(exampleCount: 4, batchSize: 2).covariance(0, 4) },
+    "threads": { Parallelism.maximumThreadCount = 0 },
+    "slice": { _ = Tensor.zeros([3]).slice(ParameterLayout.flat(count: 5).segments[0]) },
+    "perturbedPoint": {
+        var pgd = try! PerturbedGD(layout: .flat(count: 4), learningRate: 0.1, sigma: 0.1, seed: 1)
+        _ = pgd.perturbedPoint(Tensor.zeros([3]))
+    },
+    "try": { _ = try! SGD(layout: .flat(count: 4), learningRate: -1) }, // how the demo and bench fail
+
     "matmul": { _ = matmul(Tensor.zeros([2, 3]), Tensor.zeros([2, 3])) },
     "add": { _ = Tensor.zeros([2, 3]) + Tensor.zeros([4]) },
     "index": { _ = Tensor.zeros([2, 3])[2, 0] },

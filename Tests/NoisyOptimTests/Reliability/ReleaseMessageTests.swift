@@ -21,6 +21,28 @@ import Testing
 
     /// Each misuse and what its message must say: both shapes, the value, the name.
     static let cases: [(name: String, message: String)] = [
+        ("scalars", "3 scalars cannot fill shape [2, 2] (4 needed)"),
+        ("ragged", "row 1 has 1 scalars, row 0 has 2"),
+        ("transposed", "transposed() needs a matrix, shape is [2, 3, 4]"),
+        ("rows", "rows 1..<5 out of range for shape [3, 2]"),
+        ("gatheringRows", "row index 7 out of range for shape [3, 2]"),
+        ("axis", "axis 2 out of range for shape [3, 2]"),
+        ("maxOfEmpty", "max of an empty tensor of shape [0, 3]"),
+        ("scalar", "scalar needs a one-element tensor, shape is [2]"),
+        ("randomUniform", "randomUniform needs lower ≤ upper, got 1.0 and 0.0"),
+        ("nextInt", "nextInt(below:) needs a positive bound, got 0"),
+        ("gradientOfVector", "f returned shape [3]; it must be one scalar"),
+        ("mlpSizes", "MLP sizes must be positive, got [4, 0, 2]"),
+        ("mlpInputs", "the MLP takes rows of 4 features, inputs have shape [3, 5]"),
+        ("split", "trainingFraction must be in [0, 1], got 2.0"),
+        ("standardizer", "standardizer fitted on 2 features, got shape [3, 4]"),
+        ("miniBatches", "batchSize must be positive, got 0"),
+        ("covariance", "covariance(0, 4) outside 0..<4"),
+        ("threads", "Parallelism.maximumThreadCount must be at least 1, got 0"),
+        ("slice", "segment parameters (0..<5) does not fit a flat vector of shape [3]"),
+        ("perturbedPoint", "parameters have shape [3], the layout has 4 scalars"),
+        // A thrown error reaching `try!` or the top level, as in the demo and the benchmarks.
+        ("try", "invalid hyperparameter learningRate = -1.0"),
         ("matmul", "matmul shapes [2, 3] and [2, 3] do not agree (3 vs 2)"),
         ("add", "shapes [2, 3] and [4] do not broadcast"),
         ("index", "index [2, 0] out of range for shape [2, 3]"),
