@@ -101,6 +101,8 @@ struct CSVParser {
     /// The separator's UTF-8 bytes, or nil for runs of spaces and tabs.
     let separator: [UInt8]?
     let skippingLines: Int
+    /// Whether a tab is a blank to strip (not when it is the separator).
+    let tabIsBlank: Bool
 
     static let space: UInt8 = 0x20, tab: UInt8 = 0x09, lineFeed: UInt8 = 0x0A, carriageReturn: UInt8 = 0x0D
     static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
@@ -108,6 +110,7 @@ struct CSVParser {
     init(separator: Character?, skippingLines: Int) throws {
         guard skippingLines >= 0 else { throw DataError.invalid("skippingLines must be ≥ 0, got \(skippingLines)") }
         self.skippingLines = skippingLines
+        tabIsBlank = separator != "\t"
         guard let separator else {
             self.separator = nil
             return
@@ -122,13 +125,13 @@ struct CSVParser {
     }
 
     /// Spaces and tabs around fields and lines are ignored; with a tab separator, only spaces.
-    func isBlank(_ byte: UInt8) -> Bool { byte == Self.space || (byte == Self.tab && separator != [Self.tab]) }
+    func isBlank(_ byte: UInt8) -> Bool { byte == Self.space || (byte == Self.tab && tabIsBlank) }
 
     /// The rows×columns tensor of the table in `bytes`.
     func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws -> Tensor {
         var start = 0
         let n = bytes.count
-        if n >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { start = 3 }
+        if n >= 3 && bytes.prefix(3).elementsEqual(Self.byteOrderMark) { start = 3 }
         var scalars: [Float] = []
         var width = -1, rows = 0, lineNumber = 0
         while start < n || (start == n && lineNumber == 0) {
