@@ -103,7 +103,7 @@ public struct PerturbedGD: Optimizer {
     /// buffer += sign·ξₜ (nothing when σₜ = 0). ξₜ's blocks are numbered from the start of its range.
     func addPerturbation(at t: Int, sign: Float, to buffer: UnsafeMutablePointer<Float>) {
         let value = sigma.value(at: t)
-        check(value >= 0 && value <= Hyperparameter.largest, "the σ schedule gave \(value) at step \(t); it must be in 0...\(Hyperparameter.largest)")
+        guard value >= 0 && value <= Hyperparameter.largest else { return } // the step refuses it: invalidScheduleValue
         let s = Float(value)
         let range = perturbedRange(at: t)
         guard s != 0, !range.isEmpty else { return }
@@ -130,7 +130,7 @@ public struct PerturbedGD: Optimizer {
     @discardableResult
     public mutating func step(_ parameters: inout Tensor, gradient: Tensor) throws -> StepReport {
         let t = stepCount
-        if antiCorrelated { for s in [t, t + 1] { _ = try sigma.value(at: s, checkedAs: "sigma") } } // before θ is written
+        for s in t...(antiCorrelated ? t + 1 : t) { _ = try sigma.value(at: s, checkedAs: "sigma") } // before θ is written
         let report = try sgd.step(&parameters, gradient: gradient)
         if antiCorrelated && report.applied {
             parameters.withUnsafeMutableBufferPointer { theta in
@@ -145,7 +145,6 @@ public struct PerturbedGD: Optimizer {
     @discardableResult
     public mutating func step(_ parameters: inout Tensor, objective: Objective) throws -> StepReport {
         let weights = sgd.sampleWeights()
-        _ = try sigma.value(at: stepCount, checkedAs: "sigma") // perturbedPoint cannot throw
         let (loss, gradient) = try objective(perturbedPoint(parameters), weights)
         var report = try step(&parameters, gradient: gradient)
         report.loss = loss

@@ -80,6 +80,26 @@ import NoisyOptim
         #expect(theta == thetaBefore)
     }
 
+    /// With gradients computed by the caller at `perturbedPoint`, the step refuses the bad σ
+    /// (perturbedPoint cannot throw; it leaves the point unperturbed for a step that will not run).
+    @Test func sigmaClosureWithCallerGradients() throws {
+        let bad = -0.2
+        var pgd = try PerturbedGD(layout: .flat(count: Self.n), learningRate: 0.1, sigma: Self.turning(to: bad), seed: 3)
+        var theta = Tensor(shape: [Self.n], repeating: 1)
+        for _ in 0..<Self.turnStep { try pgd.step(&theta, gradient: pgd.perturbedPoint(theta) * 0.5) }
+        let (stateBefore, thetaBefore) = (pgd.state, theta)
+        let point = pgd.perturbedPoint(theta)
+        #expect(point == theta)
+        do {
+            try pgd.step(&theta, gradient: point * 0.5)
+            Issue.record("sigma = \(bad) was used")
+        } catch let OptimizerError.invalidScheduleValue(name, step, value, _) {
+            #expect(name == "sigma" && step == Self.turnStep && value == bad)
+        }
+        #expect(pgd.state == stateBefore)
+        #expect(theta == thetaBefore)
+    }
+
     /// A growing exponential is allowed (its run is finite), and the step whose value passes the
     /// largest accepted scale is refused like a bad closure.
     @Test func growingExponentialIsRefusedWhereItOverflows() throws {
