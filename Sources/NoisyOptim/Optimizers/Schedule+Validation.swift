@@ -15,7 +15,8 @@ extension Schedule {
     ///   denominator through 0 at t = every/|rate|); it then decreases from initial towards 0.
     /// - cosine: moves monotonically from initial to final, so both are checked.
     /// - warm-up: linear from `from` to the first value of `then`, then `then`.
-    /// - custom: only its values at t = 0, 1, 2, 10, 100, 10³ and 10⁴ can be looked at here.
+    /// - custom: only its values at t = 0, 1, 2, 10, 100, 10³ and 10⁴ can be looked at here, and
+    ///   only their range is checked.
     func validate(_ name: String, _ check: (Double, String) throws -> Void) throws {
         try Schedule.validate(rule, name, check, closure: closure)
     }
@@ -40,8 +41,12 @@ extension Schedule {
             try check(from, name)
             try validate(then, name, check, closure: closure)
         case .custom:
+            // Sampled values are computed, not given: one that underflows to a tiny Float is a
+            // decay, not a typo, so only the range is checked (as the step will check it).
             for step in [0, 1, 2, 10, 100, 1_000, 10_000] {
-                try check(closure!(step), name)
+                let value = closure!(step)
+                try Hyperparameter.require(value >= 0 && value <= Hyperparameter.largest, name, value,
+                                           "values from 0 to \(Float(Hyperparameter.largest)) (a closure, sampled at t = \(step))")
             }
         }
     }

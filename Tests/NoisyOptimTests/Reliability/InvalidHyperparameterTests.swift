@@ -112,6 +112,9 @@ import NoisyOptim
         _ = try BernoulliSampling(exampleCount: 10, sigma: 1e18)
         _ = try GaussianSampling(exampleCount: 10, sigma: 1e30)
         _ = try SGD(layout: Self.layout, learningRate: .exponential(initial: 0.1, factor: 1.01)) // growth is checked per step
+        // A decay that underflows: 0.1·0.99¹⁰⁰⁰⁰ ≈ 2·10⁻⁴⁵ is a Float32 subnormal, computed, not given.
+        _ = try SGD(layout: Self.layout, learningRate: .custom { 0.1 * pow(0.99, Double($0)) })
+        _ = try SGD(layout: Self.layout, learningRate: .exponential(initial: 0.1, factor: 0.99))
     }
 }
 
