@@ -72,6 +72,30 @@ import NoisyOptim
         #expect(parsed > 100 && refused > 500, "parsed \(parsed), refused \(refused)")
     }
 
+    /// Fields split by runs of spaces and tabs (separator nil), from the same mutations with the
+    /// commas turned into blanks.
+    @Test func whitespaceSeparatedMutations() throws {
+        var g = Philox4x32(seed: 11)
+        let base = Self.base.map { $0 == UInt8(ascii: ",") ? UInt8(ascii: " ") : $0 }
+        var parsed = 0
+        for index in 0..<600 {
+            let text = String(decoding: Self.mutate(base, using: &g), as: UTF8.self)
+            let expected = ReferenceCSV.parse(text, skippingLines: 0, separatedByBlanks: true)
+            do {
+                let table = try NumericTable(parsing: text, separator: nil)
+                guard case let .success(rows) = expected else {
+                    Issue.record("mutation \(index) parsed, the reference says \(expected)")
+                    continue
+                }
+                #expect(ReferenceCSV.same(table.values, rows), "mutation \(index): \(text.debugDescription)")
+                parsed += 1
+            } catch let error as DataError {
+                #expect(expected == .failure(error), "mutation \(index): \(text.debugDescription)")
+            }
+        }
+        #expect(parsed > 50, "parsed \(parsed)")
+    }
+
     /// Files go through the byte path, where bytes need not be UTF-8.
     @Test func mutatedFilesParseLikeTheReference() throws {
         var g = Philox4x32(seed: 7)
@@ -103,7 +127,7 @@ enum ReferenceCSV {
         return (try? decimal.wholeMatch(in: string)) != nil
     }
 
-    static func parse(_ text: String, skippingLines: Int) -> Result<[[Float]], DataError> {
+    static func parse(_ text: String, skippingLines: Int, separatedByBlanks: Bool = false) -> Result<[[Float]], DataError> {
         var scalars = Array(text.unicodeScalars)
         if scalars.first == "\u{FEFF}" { scalars.removeFirst() }
         // Lines: CRLF, LF and CR each end one.
@@ -129,7 +153,9 @@ enum ReferenceCSV {
         for (index, line) in lines.enumerated() where index + 1 > skippingLines {
             let content = trimmed(line[...])
             if content.isEmpty { continue }
-            let fields = content.split(separator: ",", omittingEmptySubsequences: false).map(trimmed)
+            let fields = separatedByBlanks
+                ? content.split(whereSeparator: { $0 == " " || $0 == "\t" }).map { $0[...] }
+                : content.split(separator: ",", omittingEmptySubsequences: false).map(trimmed)
             if let first = rows.first, first.count != fields.count {
                 return .failure(.raggedRow(line: index + 1, expected: first.count, found: fields.count))
             }
