@@ -10,7 +10,7 @@ public enum OptimizerError: Error, CustomStringConvertible, Equatable, Sendable 
     /// policy is `.throwError`. The parameters and the optimizer state are unchanged.
     case nonFiniteGradient(step: Int, count: Int)
     /// A schedule gave a value outside its domain at step `step` (a `custom` closure that turns
-    /// negative, a growing exponential past `Hyperparameter.largest`). Thrown by the step before
+    /// negative, a growing exponential past 2⁻²⁴·`Float.greatestFiniteMagnitude` ≈ 2·10³¹). Thrown by the step before
     /// anything is written: the parameters and the optimizer state are unchanged.
     case invalidScheduleValue(name: String, step: Int, value: Double, requirement: String)
 

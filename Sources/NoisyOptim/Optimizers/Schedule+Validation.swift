@@ -52,7 +52,8 @@ extension Schedule {
     }
 
     /// The value at step `t`, or `OptimizerError.invalidScheduleValue` naming `name`, t and the
-    /// value if it is not in 0...`Hyperparameter.largest` (NaN included). Optimizers call it
+    /// value if it is not in 0...2⁻²⁴·`Float.greatestFiniteMagnitude` ≈ 2·10³¹, the range of a
+    /// scale a Float32 step can apply without overflowing (NaN is not in it). Optimizers call it
     /// before they write anything, so a closure that turns negative at step t stops the run there
     /// with the parameters and state as they were.
     public func value(at t: Int, checkedAs name: String) throws -> Double {

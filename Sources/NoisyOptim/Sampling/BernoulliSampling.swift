@@ -30,7 +30,8 @@ public struct BernoulliSampling: SamplingScheme, Hashable {
 
     /// Each example kept with probability `keepProbability`.
     ///
-    /// - Throws: `SamplingError.invalidParameter` unless n ≥ 1 and 0 < p ≤ 1.
+    /// - Throws: `SamplingError.invalidParameter` unless n ≥ 1, 0 < p ≤ 1 and the weight 1/(n p)
+    ///   of a kept example is a finite Float32.
     public init(exampleCount: Int, keepProbability: Double) throws {
         try SamplingCheck.exampleCount(exampleCount)
         try SamplingCheck.keepProbability(keepProbability, exampleCount: exampleCount, name: "keepProbability",
