@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "NoisyOptim", targets: ["NoisyOptim"]),
         .executable(name: "noisyoptim-demo", targets: ["noisyoptim-demo"]),
         .executable(name: "noisyoptim-bench", targets: ["noisyoptim-bench"]),
+        .executable(name: "noisyoptim-trapcheck", targets: ["noisyoptim-trapcheck"]),
     ],
     traits: [
         .trait(
@@ -31,6 +32,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "noisyoptim-bench",
+            dependencies: ["NoisyOptim"]
+        ),
+        // Runs one misuse per call, for the test that release builds print the library's messages.
+        .executableTarget(
+            name: "noisyoptim-trapcheck",
             dependencies: ["NoisyOptim"]
         ),
         .testTarget(

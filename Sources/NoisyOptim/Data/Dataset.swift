@@ -13,16 +13,27 @@ public struct Dataset: Sendable {
     /// The number of classes for a classification data set, nil for regression.
     public var classCount: Int?
 
-    /// A data set from features and targets of matching length. Class labels must be integers in
-    /// 0..<classCount.
+    /// A data set from features and targets of matching length. Every value must be finite and
+    /// class labels integers in 0..<classCount.
+    ///
+    /// - Throws: `DataError.invalid` naming the example (row, counted from 0) and the value.
     public init(features: Tensor, targets: Tensor, classCount: Int? = nil) throws {
         guard features.rank == 2 else { throw DataError.invalid("features must be a matrix, shape is \(features.shape)") }
         guard targets.shape == [features.shape[0]] else {
             throw DataError.invalid("features of shape \(features.shape) need \(features.shape[0]) targets, got shape \(targets.shape)")
         }
+        let width = features.shape[1]
+        if let bad = features.withUnsafeBufferPointer({ $0.firstIndex { !$0.isFinite } }) {
+            throw DataError.invalid("feature \(bad % width) of example \(bad / width) is \(features.scalars[bad]); a data set needs finite values")
+        }
+        let labels = targets.scalars
+        if let bad = labels.firstIndex(where: { !$0.isFinite }) {
+            throw DataError.invalid("the target of example \(bad) is \(labels[bad]); a data set needs finite values")
+        }
         if let classCount {
-            if let bad = targets.scalars.first(where: { $0 < 0 || $0 >= Float(classCount) || $0 != $0.rounded() }) {
-                throw DataError.invalid("class label \(bad) is not an integer in 0..<\(classCount)")
+            guard classCount >= 1 else { throw DataError.invalid("classCount must be at least 1, got \(classCount)") }
+            if let bad = labels.firstIndex(where: { $0 < 0 || $0 >= Float(classCount) || $0 != $0.rounded() }) {
+                throw DataError.invalid("class label \(labels[bad]) of example \(bad) is not an integer in 0..<\(classCount)")
             }
         }
         self.features = features
@@ -88,6 +99,30 @@ public struct Standardizer: Codable, Sendable {
     public let mean: Tensor
     /// s, the population standard deviation of each feature (1 where it is 0).
     public let scale: Tensor
+
+    private enum CodingKeys: String, CodingKey { case mean, scale }
+
+    /// Decodes μ and s, checking what fitting guarantees: two vectors of one length, μ finite and
+    /// s finite and > 0. Otherwise `DecodingError.dataCorrupted` naming the value.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let mean = try container.decode(Tensor.self, forKey: .mean)
+        let scale = try container.decode(Tensor.self, forKey: .scale)
+        guard mean.rank == 1, scale.shape == mean.shape else {
+            throw DecodingError.dataCorruptedError(forKey: .scale, in: container,
+                debugDescription: "mean and scale must be vectors of one length, shapes are \(mean.shape) and \(scale.shape)")
+        }
+        if let bad = mean.scalars.firstIndex(where: { !$0.isFinite }) {
+            throw DecodingError.dataCorruptedError(forKey: .mean, in: container,
+                debugDescription: "mean of feature \(bad) is \(mean.scalars[bad]); it must be finite")
+        }
+        if let bad = scale.scalars.firstIndex(where: { !($0 > 0 && $0.isFinite) }) {
+            throw DecodingError.dataCorruptedError(forKey: .scale, in: container,
+                debugDescription: "scale of feature \(bad) is \(scale.scalars[bad]); it must be finite and > 0")
+        }
+        self.mean = mean
+        self.scale = scale
+    }
 
     /// Fits μ and s to the rows of `features`.
     public init(fitting features: Tensor) {

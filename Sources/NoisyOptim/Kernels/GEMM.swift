@@ -89,7 +89,7 @@ func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
     check(ldb >= max(1, bColumns),
                  "gemm: ldb = \(ldb) is less than the \(bColumns) columns of B (\(transposeB ? "n×k, transposed" : "k×n"))")
     check(ldc >= max(1, n), "gemm: ldc = \(ldc) is less than the \(n) columns of C")
-    check(blocking.mc > 0 && blocking.kc > 0 && blocking.nc > 0, "gemm: block sizes must be positive")
+    assert(blocking.mc > 0 && blocking.kc > 0 && blocking.nc > 0, "gemm: block sizes must be positive") // internal configuration
 
     if m == 0 || n == 0 { return }
     if k == 0 || alpha == 0 {

@@ -33,7 +33,7 @@ extension ChainOptimizer where Rule == AdamRule, Update == Identity {
     ///   - weightDecay: λ ≥ 0, added to the gradient as λθ (PyTorch's `Adam(weight_decay:)`).
     ///   - weightDecayFilter: the segments that decay.
     /// - Throws: `OptimizerError.invalidHyperparameter` naming the first bad value.
-    public init(layout: ParameterLayout, learningRate: some ScheduleConvertible = 1e-3, beta1: Double = 0.9,
+    public init(layout: ParameterLayout, learningRate: any ScheduleConvertible = 1e-3, beta1: Double = 0.9,
                 beta2: Double = 0.999, epsilon: Double = 1e-8, weightDecay: Double = 0,
                 weightDecayFilter: ParameterFilter = .all) throws {
         let rule = Chain(try AddWeightDecay(weightDecay, filter: weightDecayFilter),
@@ -46,7 +46,7 @@ extension ChainOptimizer where Rule == AdamWRule, Update == Identity {
     /// AdamW for parameters laid out as `layout`; the parameters are `Adam`'s, but the decay
     /// λ (default 0.01, as in PyTorch) is applied after the scaling.
     /// - Throws: `OptimizerError.invalidHyperparameter` naming the first bad value.
-    public init(layout: ParameterLayout, learningRate: some ScheduleConvertible = 1e-3, beta1: Double = 0.9,
+    public init(layout: ParameterLayout, learningRate: any ScheduleConvertible = 1e-3, beta1: Double = 0.9,
                 beta2: Double = 0.999, epsilon: Double = 1e-8, weightDecay: Double = 0.01,
                 weightDecayFilter: ParameterFilter = .all) throws {
         let rule = Chain(try ScaleByAdam(beta1: beta1, beta2: beta2, epsilon: epsilon),

@@ -14,10 +14,22 @@ public struct GradientNoise: Codable, Sendable {
     public var seed: UInt64
 
     /// σₜ² = η/(1 + t)^γ with the stream keyed by `seed`. Validated when an optimizer is built.
-    public init(eta: Schedule, gamma: Double = 0.55, seed: UInt64) {
-        self.eta = eta
+    public init(eta: any ScheduleConvertible, gamma: Double = 0.55, seed: UInt64) {
+        self.eta = eta.schedule
         self.gamma = gamma
         self.seed = seed
+    }
+
+    private enum CodingKeys: String, CodingKey { case eta, gamma, seed }
+
+    /// Decodes the configuration and validates it as an optimizer would: throws
+    /// `OptimizerError.invalidHyperparameter` naming η or γ if it is out of its domain.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(eta: try container.decode(Schedule.self, forKey: .eta),
+                  gamma: try container.decode(Double.self, forKey: .gamma),
+                  seed: try container.decode(UInt64.self, forKey: .seed))
+        _ = try AddGradientNoise(self)
     }
 }
 
@@ -42,7 +54,7 @@ public struct AddGradientNoise: GradientTransform {
     public init(_ noise: GradientNoise?) throws {
         if let noise {
             try Hyperparameter.schedule(noise.eta, "eta", Hyperparameter.nonNegative)
-            try Hyperparameter.nonNegative(noise.gamma, "gamma")
+            try Hyperparameter.nonNegativeExponent(noise.gamma, "gamma")
         }
         self.noise = noise
     }
@@ -51,7 +63,7 @@ public struct AddGradientNoise: GradientTransform {
     public func standardDeviation(at t: Int) -> Float {
         guard let noise else { return 0 }
         let eta = noise.eta.value(at: t)
-        check(eta >= 0, "the η schedule gave \(eta) at step \(t); it must be ≥ 0")
+        check(eta >= 0 && eta <= Hyperparameter.largest, "the η schedule gave \(eta) at step \(t); it must be in 0...\(Hyperparameter.largest)")
         return Float((eta / pow(Double(1 + t), noise.gamma)).squareRoot())
     }
 

@@ -22,8 +22,8 @@ public struct ParameterNoise: Codable, Sendable {
     public var seed: UInt64
 
     /// Noise of standard deviation σₜ, keyed by `seed`.
-    public init(standardDeviation: Schedule, seed: UInt64) {
-        self.scale = .standardDeviation(standardDeviation)
+    public init(standardDeviation: any ScheduleConvertible, seed: UInt64) {
+        self.scale = .standardDeviation(standardDeviation.schedule)
         self.seed = seed
     }
 
@@ -46,7 +46,8 @@ public struct ParameterNoise: Codable, Sendable {
         switch scale {
         case let .standardDeviation(sigma):
             let value = sigma.value(at: t)
-            check(value >= 0, "the parameter-noise σ schedule gave \(value) at step \(t); it must be ≥ 0")
+            check(value >= 0 && value <= Hyperparameter.largest,
+                  "the parameter-noise σ schedule gave \(value) at step \(t), which the step checks first")
             return Float(value)
         case let .langevin(temperature):
             return Float((2 * learningRate * temperature).squareRoot())
@@ -124,5 +125,12 @@ public struct AddParameterNoise: GradientTransform {
             perturbation.add(to: block.direction, block: block.range, step: plan.step, sign: -1,
                              support: plan.current, scratch: scratch.baseAddress!)
         }
+    }
+}
+
+extension AddParameterNoise: ScheduleCheckedTransform {
+    func checkSchedules(at t: Int) throws {
+        if let noise, case let .standardDeviation(sigma) = noise.scale { _ = try sigma.value(at: t, checkedAs: "parameterNoise") }
+        try antiCorrelated?.checkSchedule(at: t)
     }
 }

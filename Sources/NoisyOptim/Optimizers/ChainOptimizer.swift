@@ -75,7 +75,7 @@ public struct ChainOptimizer<Rule: GradientTransform, Update: GradientTransform>
     /// `rule` (gradient units) and `update` (parameter units, after the learning rate) for
     /// parameters laid out as `layout`, with no noise site set. Throws if the learning rate can
     /// be negative.
-    public init(layout: ParameterLayout, rule: Rule, update: Update, learningRate: some ScheduleConvertible = 1e-3) throws {
+    public init(layout: ParameterLayout, rule: Rule, update: Update, learningRate: any ScheduleConvertible = 1e-3) throws {
         let learningRate = learningRate.schedule
         try Hyperparameter.schedule(learningRate, "learningRate", Hyperparameter.nonNegative)
         self.layout = layout
@@ -109,9 +109,10 @@ public struct ChainOptimizer<Rule: GradientTransform, Update: GradientTransform>
             norm = Float(squares.squareRoot())
         }
 
-        let lr = learningRate.value(at: state.step)
-        // Construction checked the schedule's first steps; a closure can still turn negative later.
-        check(lr >= 0, "the learning-rate schedule gave \(lr) at step \(state.step); it must be ≥ 0")
+        // Before anything is written: a closure schedule can turn negative at any step.
+        let lr = try learningRate.value(at: state.step, checkedAs: "learningRate")
+        try checkSchedules(of: transform, at: state.step)
+        try perturbation?.checkSchedule(at: state.step)
         let context = StepContext(step: state.step, layout: layout, learningRate: lr, gradientNorm: norm)
         let plan = transform.plan(&state.transform, context: context)
         let transform = self.transform, negate = maximize
@@ -224,7 +225,7 @@ public struct ChainOptimizer<Rule: GradientTransform, Update: GradientTransform>
 extension ChainOptimizer where Update == Identity {
     /// `rule` for parameters laid out as `layout`, with nothing after the learning rate but the
     /// parameter-noise site and no noise site set. Throws if the learning rate can be negative.
-    public init(layout: ParameterLayout, rule: Rule, learningRate: some ScheduleConvertible = 1e-3) throws {
+    public init(layout: ParameterLayout, rule: Rule, learningRate: any ScheduleConvertible = 1e-3) throws {
         try self.init(layout: layout, rule: rule, update: Identity(), learningRate: learningRate)
     }
 }

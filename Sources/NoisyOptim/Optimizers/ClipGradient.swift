@@ -7,6 +7,29 @@ public enum GradientClipping: Codable, Sendable, Hashable {
     case globalNorm(Double)
     /// gᵢ ← min(max(gᵢ, −c), c) (PyTorch's `clip_grad_value_`).
     case value(Double)
+
+    /// The encoded form, the one Swift synthesizes for this enum.
+    private enum Stored: Codable {
+        case globalNorm(Double)
+        case value(Double)
+    }
+
+    /// Decodes a rule and validates its threshold as `ClipGradient` does: throws
+    /// `OptimizerError.invalidHyperparameter` naming maxNorm or clipValue.
+    public init(from decoder: any Decoder) throws {
+        switch try Stored(from: decoder) {
+        case let .globalNorm(c): self = .globalNorm(c)
+        case let .value(c): self = .value(c)
+        }
+        _ = try ClipGradient(self)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        switch self {
+        case let .globalNorm(c): try Stored.globalNorm(c).encode(to: encoder)
+        case let .value(c): try Stored.value(c).encode(to: encoder)
+        }
+    }
 }
 
 /// Clips the direction as `clipping` says; does nothing when `clipping` is nil.

@@ -16,7 +16,7 @@ public typealias MultiplicativeSGD = SGD
 extension ChainOptimizer where Rule == SGDRule, Update == Identity {
     /// MSGD drawing W from `sampling` with the stream keyed by `samplingSeed`.
     /// - Throws: `OptimizerError.invalidHyperparameter` naming the first bad value.
-    public init(layout: ParameterLayout, learningRate: some ScheduleConvertible = 1e-3,
+    public init(layout: ParameterLayout, learningRate: any ScheduleConvertible = 1e-3,
                 sampling: any SamplingScheme, samplingSeed: UInt64) throws {
         self = try SGD(layout: layout, learningRate: learningRate).withSampling(sampling, seed: samplingSeed)
     }

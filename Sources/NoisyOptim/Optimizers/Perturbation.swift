@@ -44,8 +44,8 @@ public struct Perturbation: Codable, Sendable {
     public var seed: UInt64
 
     /// ξₜ of standard deviation σₜ in `mode`, keyed by `seed`. Validated when an optimizer is built.
-    public init(sigma: Schedule, mode: Mode, antiCorrelated: Bool = false, seed: UInt64) {
-        self.sigma = sigma
+    public init(sigma: any ScheduleConvertible, mode: Mode, antiCorrelated: Bool = false, seed: UInt64) {
+        self.sigma = sigma.schedule
         self.mode = mode
         self.antiCorrelated = antiCorrelated
         self.seed = seed
@@ -56,11 +56,19 @@ public struct Perturbation: Codable, Sendable {
         try Hyperparameter.schedule(sigma, "sigma", Hyperparameter.nonNegative)
     }
 
+    /// Throws `OptimizerError.invalidScheduleValue` if σ is out of its domain at step t (or, for
+    /// Anti-PGD, at t + 1), before a step writes anything.
+    func checkSchedule(at t: Int) throws {
+        _ = try sigma.value(at: t, checkedAs: "sigma")
+        if antiCorrelated { _ = try sigma.value(at: t + 1, checkedAs: "sigma") }
+    }
+
     /// The positions ξₜ covers and their common standard deviation (the segments tile the
     /// vector, so every mode is one range with one σ).
     func support(at t: Int, layout: ParameterLayout) -> (range: Range<Int>, sigma: Float) {
-        let value = sigma.value(at: t)
-        check(value >= 0, "the perturbation's σ schedule gave \(value) at step \(t); it must be ≥ 0")
+        var value = sigma.value(at: t)
+        // Out of range, the step refuses it (`checkSchedule`); a point asked for meanwhile stays θ.
+        if !(value >= 0 && value <= Hyperparameter.largest) { value = 0 }
         let segments = layout.segments
         guard !segments.isEmpty else { return (0..<0, 0) }
         switch mode {

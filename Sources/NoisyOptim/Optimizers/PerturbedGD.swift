@@ -23,7 +23,7 @@ public typealias PerturbedGD = SGD
 extension ChainOptimizer where Rule == SGDRule, Update == Identity {
     /// Perturbed GD (or Anti-PGD) without momentum: `SGD(layout:learningRate:)` with `perturbation`.
     /// - Throws: `OptimizerError.invalidHyperparameter` naming the first bad value.
-    public init(layout: ParameterLayout, learningRate: some ScheduleConvertible = 1e-3, perturbation: Perturbation) throws {
+    public init(layout: ParameterLayout, learningRate: any ScheduleConvertible = 1e-3, perturbation: Perturbation) throws {
         self = try SGD(layout: layout, learningRate: learningRate).withPerturbation(perturbation)
     }
 }

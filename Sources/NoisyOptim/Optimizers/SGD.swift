@@ -34,7 +34,7 @@ extension ChainOptimizer where Rule == SGDRule, Update == Identity {
     ///   - weightDecay: λ ≥ 0, added to the gradient as λθ (L2 regularization, coupled).
     ///   - weightDecayFilter: the segments that decay, e.g. `.excludingBiases`.
     /// - Throws: `OptimizerError.invalidHyperparameter` naming the first bad value.
-    public init(layout: ParameterLayout, learningRate: some ScheduleConvertible = 1e-3, momentum: Double = 0,
+    public init(layout: ParameterLayout, learningRate: any ScheduleConvertible = 1e-3, momentum: Double = 0,
                 dampening: Double = 0, nesterov: Bool = false, weightDecay: Double = 0,
                 weightDecayFilter: ParameterFilter = .all) throws {
         let rule = Chain(try AddWeightDecay(weightDecay, filter: weightDecayFilter),

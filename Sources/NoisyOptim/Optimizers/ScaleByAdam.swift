@@ -56,6 +56,9 @@ public struct ScaleByAdam: GradientTransform {
 
     public func plan(_ state: inout State, context: StepContext) -> Plan {
         let t = Double(context.step + 1)
+        // The corrections use β as the kernels do, rounded to Float: with β near 1, 1 − β and
+        // 1 − Float(β) can differ by up to 2×, and so would the first step.
+        let beta1 = Double(Float(beta1)), beta2 = Double(Float(beta2))
         let n = context.layout.count
         return Plan(m: state.firstMoment.openForStep(count: n, owner: "adam.firstMoment").base,
                     v: state.secondMoment.openForStep(count: n, owner: "adam.secondMoment").base,

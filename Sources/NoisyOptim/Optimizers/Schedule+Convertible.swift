@@ -26,7 +26,7 @@ extension Int: ScheduleConvertible {
     public var schedule: Schedule { .constant(Double(self)) }
 }
 
-// The schedules by name where the parameter is `some ScheduleConvertible`: `learningRate: .cosine(…)`.
+// The schedules by name where the parameter is `any ScheduleConvertible`: `learningRate: .cosine(…)`.
 extension ScheduleConvertible where Self == Schedule {
     /// `Schedule.constant(_:)`.
     public static func constant(_ value: Double) -> Schedule { Schedule.constant(value) }
@@ -61,7 +61,6 @@ extension ScheduleConvertible where Self == Schedule {
         Schedule.warmup(steps: steps, startFactor: startFactor, then: then)
     }
 
-    /// `Schedule.custom(_:)`. Through a generic parameter the closure must be marked
-    /// `{ @Sendable t in … }` (Swift 6.3 does not infer it there), or write `Schedule.custom { … }`.
+    /// `Schedule.custom(_:)`.
     public static func custom(_ value: @escaping @Sendable (Int) -> Double) -> Schedule { Schedule.custom(value) }
 }

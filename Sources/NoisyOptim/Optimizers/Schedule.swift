@@ -27,7 +27,7 @@ public struct Schedule: Sendable {
     }
 
     let rule: Rule
-    private let closure: (@Sendable (Int) -> Double)?
+    let closure: (@Sendable (Int) -> Double)?
 
     private init(rule: Rule, closure: (@Sendable (Int) -> Double)? = nil) {
         self.rule = rule
@@ -80,7 +80,7 @@ public struct Schedule: Sendable {
 
     /// initial / (1 + rate · t / every): inverse-time decay (Keras' `InverseTimeDecay`, without staircase).
     public static func inverseTime(initial: Double, rate: Double, every: Double = 1) -> Schedule {
-        check(every > 0, "an inverse-time schedule needs every > 0, got \(every)")
+        check(every > 0 && every.isFinite, "an inverse-time schedule needs a finite every > 0, got \(every)")
         return Schedule(rule: .inverseTime(initial: initial, rate: rate, every: every))
     }
 
@@ -124,12 +124,17 @@ extension Schedule: ExpressibleByFloatLiteral, ExpressibleByIntegerLiteral {
 }
 
 extension Schedule: Codable {
-    /// Decodes any schedule but `custom`.
+    /// Decodes any schedule but `custom`, with the factories' checks: a schedule they would
+    /// refuse (every ≤ 0, totalSteps ≤ 0, a non-finite value) throws `DecodingError.dataCorrupted`
+    /// naming the value. Domain checks (a learning rate ≥ 0) happen when an optimizer is built.
     public init(from decoder: Decoder) throws {
         let rule = try Rule(from: decoder)
         if Schedule.containsCustom(rule) {
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
                                                     debugDescription: "a custom (closure) schedule cannot be decoded"))
+        }
+        if let problem = Schedule.structuralProblem(rule) {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: problem))
         }
         self.init(rule: rule)
     }

@@ -30,6 +30,33 @@ public struct ParameterSegment: Codable, Sendable, Hashable {
     public var count: Int { shape.reduce(1, *) }
     /// The positions of the segment's scalars in the flat vector.
     public var range: Range<Int> { offset..<(offset + count) }
+
+    init(name: String, shape: [Int], offset: Int, role: ParameterRole) {
+        self.name = name
+        self.shape = shape
+        self.offset = offset
+        self.role = role
+    }
+
+    private enum CodingKeys: String, CodingKey { case name, shape, offset, role }
+
+    /// Decodes a segment, checking that its sizes are ≥ 0 and that offset + count fits an Int
+    /// (`DecodingError.dataCorrupted` otherwise), so `count` and `range` cannot trap.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let name = try container.decode(String.self, forKey: .name)
+        let shape = try container.decode([Int].self, forKey: .shape)
+        let offset = try container.decode(Int.self, forKey: .offset)
+        guard let count = Tensor.checkedElementCount(of: shape) else {
+            throw DecodingError.dataCorruptedError(forKey: .shape, in: container,
+                debugDescription: "segment \(name) has shape \(shape): a negative size or too many scalars")
+        }
+        guard offset >= 0, !offset.addingReportingOverflow(count).overflow else {
+            throw DecodingError.dataCorruptedError(forKey: .offset, in: container,
+                debugDescription: "segment \(name) has offset \(offset); it must be ≥ 0 and leave room for \(count) scalars")
+        }
+        self.init(name: name, shape: shape, offset: offset, role: try container.decode(ParameterRole.self, forKey: .role))
+    }
 }
 
 /// The table of segments that cut a flat parameter vector into named tensors.
@@ -48,10 +75,43 @@ public struct ParameterLayout: Codable, Sendable, Hashable {
     public mutating func append(_ name: String, shape: [Int], role: ParameterRole = .other) -> ParameterSegment {
         check(shape.allSatisfy { $0 >= 0 }, "parameter \(name) has a negative size in shape \(shape)")
         check(segment(named: name) == nil, "a parameter named \(name) already exists")
+        let size = Tensor.checkedElementCount(of: shape)
+        check(size != nil && !count.addingReportingOverflow(size!).overflow,
+              "parameter \(name) of shape \(shape) does not fit after the \(count) scalars of the layout")
         let segment = ParameterSegment(name: name, shape: shape, offset: count, role: role)
         segments.append(segment)
         count += segment.count
         return segment
+    }
+
+    private enum CodingKeys: String, CodingKey { case segments, count }
+
+    /// Decodes a layout, checking what `append` guarantees: the segments tile 0..<count in order
+    /// without gaps and their names are unique. Otherwise `DecodingError.dataCorrupted` naming the
+    /// first segment that does not fit.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let segments = try container.decode([ParameterSegment].self, forKey: .segments)
+        let count = try container.decode(Int.self, forKey: .count)
+        var end = 0
+        var names = Set<String>()
+        for segment in segments {
+            guard segment.offset == end else {
+                throw DecodingError.dataCorruptedError(forKey: .segments, in: container,
+                    debugDescription: "segment \(segment.name) starts at \(segment.offset), expected \(end) (segments tile the vector in order)")
+            }
+            guard names.insert(segment.name).inserted else {
+                throw DecodingError.dataCorruptedError(forKey: .segments, in: container,
+                    debugDescription: "two segments are named \(segment.name)")
+            }
+            end = segment.range.upperBound
+        }
+        guard count == end else {
+            throw DecodingError.dataCorruptedError(forKey: .count, in: container,
+                debugDescription: "count is \(count) but the segments cover \(end) scalars")
+        }
+        self.segments = segments
+        self.count = count
     }
 
     /// The segment called `name`, if any.

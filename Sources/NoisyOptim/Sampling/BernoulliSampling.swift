@@ -30,11 +30,13 @@ public struct BernoulliSampling: SamplingScheme, Hashable {
 
     /// Each example kept with probability `keepProbability`.
     ///
-    /// - Throws: `SamplingError.invalidParameter` unless n ≥ 1 and 0 < p ≤ 1.
+    /// - Throws: `SamplingError.invalidParameter` unless n ≥ 1, 0 < p ≤ 1 and the weight 1/(n p)
+    ///   of a kept example is a finite Float32.
     public init(exampleCount: Int, keepProbability: Double) throws {
         try SamplingCheck.exampleCount(exampleCount)
-        try SamplingCheck.require(keepProbability > 0 && keepProbability <= 1,
-                                  "keepProbability", keepProbability, "0 < keepProbability ≤ 1")
+        try SamplingCheck.keepProbability(keepProbability, exampleCount: exampleCount, name: "keepProbability",
+                                          value: keepProbability,
+                                          requirement: "0 < keepProbability ≤ 1 with the weight 1/(n·keepProbability) a finite Float32")
         self.exampleCount = exampleCount
         self.keepProbability = keepProbability
     }
@@ -52,10 +54,16 @@ public struct BernoulliSampling: SamplingScheme, Hashable {
     /// Bernoulli noise of relative scale σ: p = 1/(1 + σ²), so that Var[Wᵢ] = σ²/n² as for the
     /// diagonal Gaussian class of the same σ.
     ///
-    /// - Throws: `SamplingError.invalidParameter` unless n ≥ 1 and σ is finite and ≥ 0.
+    /// - Throws: `SamplingError.invalidParameter` unless n ≥ 1, σ ≥ 0 and the weight
+    ///   1/(n p) = (1 + σ²)/n is a finite Float32 (σ up to about 1.8·10¹⁹·√n); a σ beyond that is
+    ///   the value named, not the p it would give.
     public init(exampleCount: Int, sigma: Double) throws {
+        try SamplingCheck.exampleCount(exampleCount)
         try SamplingCheck.sigma(sigma)
-        try self.init(exampleCount: exampleCount, keepProbability: 1 / (1 + sigma * sigma))
+        let p = 1 / (1 + sigma * sigma)
+        try SamplingCheck.keepProbability(p, exampleCount: exampleCount, name: "sigma", value: sigma,
+                                          requirement: "(1 + sigma²)/exampleCount, the weight of a kept example, a finite Float32")
+        try self.init(exampleCount: exampleCount, keepProbability: p)
     }
 
     public init(from decoder: any Decoder) throws {

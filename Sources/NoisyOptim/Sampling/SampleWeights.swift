@@ -18,10 +18,36 @@ public struct SampleWeights: Codable, Sendable, Hashable {
     /// Weights `weights` on the examples `indices` of a data set of `exampleCount` examples.
     public init(exampleCount: Int, indices: [Int], weights: [Float]) {
         check(indices.count == weights.count, "\(indices.count) indices but \(weights.count) weights")
-        check(indices.allSatisfy { $0 >= 0 && $0 < exampleCount }, "an index is outside 0..<\(exampleCount)")
+        if let bad = indices.first(where: { $0 < 0 || $0 >= exampleCount }) {
+            fail("index \(bad) is outside 0..<\(exampleCount), the examples W is defined over")
+        }
         self.exampleCount = exampleCount
         self.indices = indices
         self.weights = weights
+    }
+
+    private enum CodingKeys: String, CodingKey { case exampleCount, indices, weights }
+
+    /// Decodes W, checking what the initializer checks (one weight per index, every index in
+    /// 0..<exampleCount) and that the weights are finite; `DecodingError.dataCorrupted` otherwise.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let exampleCount = try container.decode(Int.self, forKey: .exampleCount)
+        let indices = try container.decode([Int].self, forKey: .indices)
+        let weights = try container.decode([Float].self, forKey: .weights)
+        guard indices.count == weights.count else {
+            throw DecodingError.dataCorruptedError(forKey: .weights, in: container,
+                                                   debugDescription: "\(indices.count) indices but \(weights.count) weights")
+        }
+        if let bad = indices.first(where: { $0 < 0 || $0 >= exampleCount }) {
+            throw DecodingError.dataCorruptedError(forKey: .indices, in: container,
+                                                   debugDescription: "index \(bad) is outside 0..<\(exampleCount)")
+        }
+        if let bad = weights.first(where: { !$0.isFinite }) {
+            throw DecodingError.dataCorruptedError(forKey: .weights, in: container,
+                                                   debugDescription: "weight \(bad) is not finite")
+        }
+        self.init(exampleCount: exampleCount, indices: indices, weights: weights)
     }
 
     /// W = 1/|batch| on the examples of `batch`: the loss of mini-batch SGD.

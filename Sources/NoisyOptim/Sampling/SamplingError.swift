@@ -49,8 +49,16 @@ enum SamplingCheck {
         }
     }
 
-    /// σ finite and ≥ 0.
+    /// 0 ≤ σ ≤ `Hyperparameter.largest` ≈ 2·10³¹: the weights (1 + σζ)/m are Float32, so a
+    /// larger σ (finite as a Double or not) would make them infinite.
     static func sigma(_ sigma: Double) throws {
-        try require(sigma >= 0 && sigma.isFinite, "sigma", sigma, "a finite value ≥ 0")
+        try require(sigma >= 0 && sigma <= Hyperparameter.largest, "sigma", sigma,
+                    "a value from 0 to \(Float(Hyperparameter.largest)) (the weights are Float32)")
+    }
+
+    /// p ∈ (0, 1] with the kept examples' weight 1/(n p) a finite Float32.
+    static func keepProbability(_ p: Double, exampleCount n: Int, name: String, value: Double, requirement: String) throws {
+        let weight = 1 / (Double(n) * p)
+        try require(p > 0 && p <= 1 && Float(weight).isFinite, name, value, requirement)
     }
 }

@@ -24,6 +24,14 @@ public struct FullBatch: SamplingScheme, Hashable {
         self.exampleCount = exampleCount
     }
 
+    /// Decodes a full batch; throws `SamplingError.invalidParameter` unless exampleCount ≥ 1.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let exampleCount = try container.decode(Int.self, forKey: .exampleCount)
+        try SamplingCheck.exampleCount(exampleCount)
+        self.init(exampleCount: exampleCount)
+    }
+
     public func sample(using generator: inout Philox4x32) -> SampleWeights {
         .full(exampleCount: exampleCount)
     }

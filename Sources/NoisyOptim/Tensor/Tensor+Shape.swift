@@ -10,7 +10,7 @@ extension Tensor {
         if let i = inferred.first {
             let known = newShape.enumerated().filter { $0.offset != i }.map(\.element)
             check(known.allSatisfy { $0 >= 0 }, "reshape to \(newShape): sizes must be non-negative")
-            let product = known.reduce(1, *)
+            let product = Tensor.checkedElementCount(of: known) ?? 0 // 0 when it overflows: no fit either way
             check(product > 0 && count % product == 0, "cannot reshape \(shape) (\(count) scalars) to \(newShape)")
             resolved[i] = count / product
         }

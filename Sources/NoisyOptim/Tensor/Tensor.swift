@@ -90,12 +90,25 @@ public struct Tensor: Sendable {
         return offset
     }
 
-    /// The product of `shape`, after checking that no size is negative.
-    static func elementCount(of shape: [Int]) -> Int {
+    /// The product of `shape`, or nil if a size is negative or the product overflows (a decoded
+    /// shape can be anything).
+    static func checkedElementCount(of shape: [Int]) -> Int? {
         var count = 1
         for size in shape {
-            check(size >= 0, "tensor sizes must be non-negative, got shape \(shape)")
-            count *= size
+            guard size >= 0 else { return nil }
+            let (product, overflow) = count.multipliedReportingOverflow(by: size)
+            if overflow { return nil }
+            count = product
+        }
+        return count
+    }
+
+    /// The product of `shape`, after checking that no size is negative and that the scalars'
+    /// bytes can be counted (an overflow would otherwise stop a release build with no message).
+    static func elementCount(of shape: [Int]) -> Int {
+        check(shape.allSatisfy { $0 >= 0 }, "tensor sizes must be non-negative, got shape \(shape)")
+        guard let count = checkedElementCount(of: shape), count <= Int.max / MemoryLayout<Float>.stride else {
+            fail("shape \(shape) has more scalars than memory can be addressed for")
         }
         return count
     }
@@ -140,11 +153,16 @@ extension Tensor: Codable {
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let shape = try container.decode([Int].self, forKey: .shape)
+        guard let count = Tensor.checkedElementCount(of: shape) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .shape, in: container,
+                debugDescription: "shape \(shape) has a negative size or more scalars than Int can count")
+        }
         let scalars = try container.decode([Float].self, forKey: .scalars)
-        guard shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, *) == scalars.count else {
+        guard count == scalars.count else {
             throw DecodingError.dataCorruptedError(
                 forKey: .scalars, in: container,
-                debugDescription: "\(scalars.count) scalars do not fill shape \(shape)")
+                debugDescription: "\(scalars.count) scalars do not fill shape \(shape), which holds \(count)")
         }
         self.init(shape: shape, scalars: scalars)
     }

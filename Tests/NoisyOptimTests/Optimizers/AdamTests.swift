@@ -51,8 +51,9 @@ import Testing
         for t in 0..<3 {
             let g = random.floats(count)
             try adam.step(&theta, gradient: Tensor(g))
-            let k1 = Float(1 / (1 - pow(0.9, Double(t + 1))))
-            let k2 = Float(1 / (1 - pow(0.999, Double(t + 1))).squareRoot())
+            // The corrections use β rounded to Float, as the kernel's averages do.
+            let k1 = Float(1 / (1 - pow(Double(b1), Double(t + 1))))
+            let k2 = Float(1 / (1 - pow(Double(b2), Double(t + 1))).squareRoot())
             for i in 0..<count {
                 m[i] = b1 * m[i] + (1 - b1) * g[i]
                 v[i] = b2 * v[i] + (1 - b2) * (g[i] * g[i])

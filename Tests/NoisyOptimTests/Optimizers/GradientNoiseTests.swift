@@ -146,7 +146,7 @@ import Testing
     }
 
     @Test func rejectsNegativeEtaAndGamma() {
-        #expect(throws: OptimizerError.invalidHyperparameter(name: "eta", value: -0.01, requirement: "a finite value ≥ 0")) {
+        #expect(throws: OptimizerError.invalidHyperparameter(name: "eta", value: -0.01, requirement: "0 or a normal Float32 from 1.1754944e-38 to 2.0282408e+31")) {
             _ = try SGD(layout: .flat(count: 1), learningRate: 0.1)
                 .withGradientNoise(GradientNoise(eta: -0.01, seed: 0))
         }

@@ -94,7 +94,7 @@ import Testing
     }
 
     @Test func rejectsNegativeSigma() {
-        #expect(throws: OptimizerError.invalidHyperparameter(name: "sigma", value: -1, requirement: "a finite value ≥ 0")) {
+        #expect(throws: OptimizerError.invalidHyperparameter(name: "sigma", value: -1, requirement: "0 or a normal Float32 from 1.1754944e-38 to 2.0282408e+31")) {
             _ = try PerturbedGD(layout: .flat(count: 3), learningRate: 0.1,
                                 perturbation: Perturbation(sigma: -1, mode: .everyParameter, seed: 0))
         }

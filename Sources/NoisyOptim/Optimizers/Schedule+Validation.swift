@@ -1,0 +1,123 @@
+// Schedule+Validation: a schedule checked over its whole horizon when an optimizer is built, and
+// its value checked again at each step, so a bad value is refused with a typed error instead of
+// reaching a kernel.
+
+extension Schedule {
+    /// Throws unless every value of the schedule, at every step t ≥ 0, is acceptable to `check`.
+    ///
+    /// Closed forms are checked analytically: each is monotone between the values it is given, so
+    /// those go through `check`, and its shape must keep the rest ≥ 0 —
+    ///
+    /// - step and exponential: initial · factorᵏ needs factor ≥ 0 (a negative factor alternates
+    ///   the sign). A factor > 1 grows without bound; the step that first exceeds
+    ///   `Hyperparameter.largest` throws `invalidScheduleValue` (see `value(at:checkedAs:)`).
+    /// - inverse time: initial / (1 + rate · t / every) needs rate ≥ 0 (a negative rate sends the
+    ///   denominator through 0 at t = every/|rate|); it then decreases from initial towards 0.
+    /// - cosine: moves monotonically from initial to final, so both are checked.
+    /// - warm-up: linear from `from` to the first value of `then`, then `then`.
+    /// - custom: only its values at t = 0, 1, 2, 10, 100, 10³ and 10⁴ can be looked at here, and
+    ///   only their range is checked.
+    func validate(_ name: String, _ check: (Double, String) throws -> Void) throws {
+        try Schedule.validate(rule, name, check, closure: closure)
+    }
+
+    private static func validate(_ rule: Rule, _ name: String, _ check: (Double, String) throws -> Void,
+                                 closure: (@Sendable (Int) -> Double)?) throws {
+        switch rule {
+        case let .constant(value):
+            try check(value, name)
+        case let .step(initial, factor, _), let .exponential(initial, factor):
+            try check(initial, name)
+            try Hyperparameter.require(factor >= 0 && factor.isFinite, name, factor,
+                                       "a finite factor ≥ 0 (a negative factor makes every other value negative)")
+        case let .inverseTime(initial, rate, _):
+            try check(initial, name)
+            try Hyperparameter.require(rate >= 0 && rate.isFinite, name, rate,
+                                       "a finite rate ≥ 0 (a negative rate divides by 0 and then turns the value negative)")
+        case let .cosine(initial, _, final):
+            try check(initial, name)
+            try check(final, name)
+        case let .warmup(_, from, then):
+            try check(from, name)
+            try validate(then, name, check, closure: closure)
+        case .custom:
+            // Sampled values are computed, not given: one that underflows to a tiny Float is a
+            // decay, not a typo, so only the range is checked (as the step will check it).
+            for step in [0, 1, 2, 10, 100, 1_000, 10_000] {
+                let value = closure!(step)
+                try Hyperparameter.require(value >= 0 && value <= Hyperparameter.largest, name, value,
+                                           "values from 0 to \(Float(Hyperparameter.largest)) (a closure, sampled at t = \(step))")
+            }
+        }
+    }
+
+    /// The value at step `t`, or `OptimizerError.invalidScheduleValue` naming `name`, t and the
+    /// value if it is not in 0...2⁻²⁴·`Float.greatestFiniteMagnitude` ≈ 2·10³¹, the range of a
+    /// scale a Float32 step can apply without overflowing (NaN is not in it). Optimizers call it
+    /// before they write anything, so a closure that turns negative at step t stops the run there
+    /// with the parameters and state as they were.
+    public func value(at t: Int, checkedAs name: String) throws -> Double {
+        let value = value(at: t)
+        guard value >= 0 && value <= Hyperparameter.largest else {
+            throw OptimizerError.invalidScheduleValue(name: name, step: t, value: value,
+                                                      requirement: "a value from 0 to \(Float(Hyperparameter.largest))")
+        }
+        return value
+    }
+
+    /// The structural checks of the factories (every > 0, totalSteps > 0, steps > 0), as a
+    /// message for the first one `rule` breaks, or nil. Decoding uses it to refuse what the
+    /// factories would stop on.
+    static func structuralProblem(_ rule: Rule) -> String? {
+        switch rule {
+        case let .constant(value):
+            return value.isFinite ? nil : "a constant schedule needs a finite value, got \(value)"
+        case let .step(initial, factor, every):
+            if every <= 0 { return "a step schedule needs every > 0, got \(every)" }
+            if !initial.isFinite || !factor.isFinite { return "a step schedule needs finite values, got initial \(initial), factor \(factor)" }
+        case let .exponential(initial, factor):
+            if !initial.isFinite || !factor.isFinite { return "an exponential schedule needs finite values, got initial \(initial), factor \(factor)" }
+        case let .inverseTime(initial, rate, every):
+            if !(every > 0 && every.isFinite) { return "an inverse-time schedule needs a finite every > 0, got \(every)" }
+            if !initial.isFinite || !rate.isFinite { return "an inverse-time schedule needs finite values, got initial \(initial), rate \(rate)" }
+        case let .cosine(initial, totalSteps, final):
+            if totalSteps <= 0 { return "a cosine schedule needs totalSteps > 0, got \(totalSteps)" }
+            if !initial.isFinite || !final.isFinite { return "a cosine schedule needs finite values, got initial \(initial), final \(final)" }
+        case let .warmup(steps, from, then):
+            if steps <= 0 { return "a warm-up needs steps > 0, got \(steps)" }
+            if !from.isFinite { return "a warm-up needs a finite start, got \(from)" }
+            return structuralProblem(then)
+        case .custom:
+            return nil
+        }
+        return nil
+    }
+}
+
+// MARK: - Schedules inside transforms
+
+/// A transform whose per-step scalars come from schedules. The optimizer asks it to check them
+/// before it plans a step, so a bad value is a thrown error with nothing written yet.
+protocol ScheduleCheckedTransform {
+    /// Throws `OptimizerError.invalidScheduleValue` if a schedule's value at step `t` is out of
+    /// its domain.
+    func checkSchedules(at t: Int) throws
+}
+
+/// Checks the schedules of `transform` (and of every part of a chain) at step `t`.
+func checkSchedules<T: GradientTransform>(of transform: T, at t: Int) throws {
+    try (transform as? any ScheduleCheckedTransform)?.checkSchedules(at: t)
+}
+
+extension Chain: ScheduleCheckedTransform {
+    func checkSchedules(at t: Int) throws {
+        try NoisyOptim.checkSchedules(of: first, at: t)
+        try NoisyOptim.checkSchedules(of: second, at: t)
+    }
+}
+
+extension AddGradientNoise: ScheduleCheckedTransform {
+    func checkSchedules(at t: Int) throws {
+        if let noise { _ = try noise.eta.value(at: t, checkedAs: "eta") }
+    }
+}
