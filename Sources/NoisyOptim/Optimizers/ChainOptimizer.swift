@@ -83,7 +83,7 @@ public struct ChainOptimizer<Transform: GradientTransform>: Optimizer {
 
         // Before anything is written: a closure schedule can turn negative at any step.
         let lr = try learningRate.value(at: state.step, checkedAs: "learningRate")
-        try checkSchedules(of: transform, at: state.step)
+        try transform.checkSchedules(at: state.step)
         let context = StepContext(step: state.step, layout: layout, gradientNorm: norm)
         let plan = transform.plan(&state.transform, context: context)
         let alpha = -Float(lr)
