@@ -128,8 +128,9 @@ public struct AddParameterNoise: GradientTransform {
     }
 }
 
-extension AddParameterNoise: ScheduleCheckedTransform {
-    func checkSchedules(at t: Int) throws {
+extension AddParameterNoise {
+    /// σₜ of the noise, and the anti-correlated perturbation's σ at t and t + 1, must be in range.
+    public func checkSchedules(at t: Int) throws {
         if let noise, case let .standardDeviation(sigma) = noise.scale { _ = try sigma.value(at: t, checkedAs: "parameterNoise") }
         try antiCorrelated?.checkSchedule(at: t)
     }

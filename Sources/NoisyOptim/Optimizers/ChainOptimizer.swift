@@ -111,7 +111,7 @@ public struct ChainOptimizer<Rule: GradientTransform, Update: GradientTransform>
 
         // Before anything is written: a closure schedule can turn negative at any step.
         let lr = try learningRate.value(at: state.step, checkedAs: "learningRate")
-        try checkSchedules(of: transform, at: state.step)
+        try transform.checkSchedules(at: state.step)
         try perturbation?.checkSchedule(at: state.step)
         let context = StepContext(step: state.step, layout: layout, learningRate: lr, gradientNorm: norm)
         let plan = transform.plan(&state.transform, context: context)

@@ -89,6 +89,11 @@ public protocol GradientTransform: Sendable {
     /// the same pass: the learning rate costs no pass of its own. Default: `apply`, then 1.
     func applyDeferringScale(_ plan: Plan, to block: UpdateBlock) -> Float
 
+    /// Throws `OptimizerError.invalidScheduleValue` if a schedule this transform reads is out of
+    /// its domain at step `t`. Called before `plan`, so a refused step writes nothing.
+    /// Default: nothing to check (see Schedule+Validation.swift).
+    func checkSchedules(at t: Int) throws
+
     /// True if `plan` reads `context.gradientNorm`. Such a transform sees the norm of the gradient
     /// as it entered the step, so it must come first in a chain (`Chain` checks).
     var needsGradientNorm: Bool { get }

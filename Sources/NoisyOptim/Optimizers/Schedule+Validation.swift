@@ -96,28 +96,22 @@ extension Schedule {
 
 // MARK: - Schedules inside transforms
 
-/// A transform whose per-step scalars come from schedules. The optimizer asks it to check them
-/// before it plans a step, so a bad value is a thrown error with nothing written yet.
-protocol ScheduleCheckedTransform {
-    /// Throws `OptimizerError.invalidScheduleValue` if a schedule's value at step `t` is out of
-    /// its domain.
-    func checkSchedules(at t: Int) throws
+extension GradientTransform {
+    /// No schedule to check.
+    public func checkSchedules(at t: Int) throws {}
 }
 
-/// Checks the schedules of `transform` (and of every part of a chain) at step `t`.
-func checkSchedules<T: GradientTransform>(of transform: T, at t: Int) throws {
-    try (transform as? any ScheduleCheckedTransform)?.checkSchedules(at: t)
-}
-
-extension Chain: ScheduleCheckedTransform {
-    func checkSchedules(at t: Int) throws {
-        try NoisyOptim.checkSchedules(of: first, at: t)
-        try NoisyOptim.checkSchedules(of: second, at: t)
+extension Chain {
+    /// Both parts' schedules.
+    public func checkSchedules(at t: Int) throws {
+        try first.checkSchedules(at: t)
+        try second.checkSchedules(at: t)
     }
 }
 
-extension AddGradientNoise: ScheduleCheckedTransform {
-    func checkSchedules(at t: Int) throws {
-        if let noise { _ = try noise.eta.value(at: t, checkedAs: "eta") }
+extension AddGradientNoise {
+    /// η at step t must be in range; a constant η was checked once, when the transform was built.
+    public func checkSchedules(at t: Int) throws {
+        if let noise, noise.eta.constantValue == nil { _ = try noise.eta.value(at: t, checkedAs: "eta") }
     }
 }
