@@ -275,3 +275,15 @@ extension Tape {
         }
     }
 }
+
+/// L = Σᵢ wᵢℓᵢ(θ), ∇L and the per-example gradients ∇ℓᵢ(θ) on a fresh tape; see
+/// `Tape.valueWithPerExampleGradients(at:in:examples:weights:computing:_:)`, and keep a `Tape`
+/// (or a `PerExampleObjective`) to reuse its buffers across steps.
+public func valueWithPerExampleGradients(
+    at parameters: Tensor, in layout: ParameterLayout, examples: [Int], weights: [Float],
+    computing request: PerExampleRequest = .matrix,
+    _ perExampleLosses: (_ tape: Tape, _ examples: [Int]) throws -> Variable
+) rethrows -> (value: Float, gradient: Tensor, perExample: PerExampleGradients) {
+    try Tape().valueWithPerExampleGradients(at: parameters, in: layout, examples: examples, weights: weights,
+                                            computing: request, perExampleLosses)
+}

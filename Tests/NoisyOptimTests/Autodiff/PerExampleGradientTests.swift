@@ -188,6 +188,33 @@ import Testing
         expectClose(g2, gradientSquared, relativeTolerance: 1e-4)
     }
 
+    /// `perExampleObjective(on:)` picks cross-entropy for classes and squared error otherwise, as
+    /// `objective(on:)` does; and the free function agrees with the tape method bit for bit.
+    @Test func datasetBuildersAndTheFreeFunction() throws {
+        let problem = Problem(sizes: [3, 4, 3], activation: .relu, examples: 6, seed: 19)
+        let weights = SampleWeights(exampleCount: 6, indices: [2, 5, 1], weights: [0.5, 0.3, 0.2])
+        let scalarOutput = Problem(sizes: [3, 4, 1], activation: .relu, examples: 6, seed: 19) // regression targets are [n]
+        let cases = [
+            (problem, try Dataset(features: problem.inputs, targets: Tensor(problem.labels.map(Float.init)), classCount: 3), Loss.crossEntropy),
+            (scalarOutput, try Dataset(features: scalarOutput.inputs, targets: scalarOutput.targets.reshaped(to: [6])), .squaredError),
+        ]
+        for (p, dataset, loss) in cases {
+            let fromDataset = try p.model.perExampleObjective(on: dataset)(p.point, weights, .matrix)
+            let direct = try p.perExampleObjective(loss)(p.point, weights, .matrix)
+            #expect(fromDataset.gradient.scalars == direct.gradient.scalars)
+            #expect(fromDataset.perExample.matrix!.scalars == direct.perExample.matrix!.scalars)
+        }
+        let free = valueWithPerExampleGradients(at: problem.point, in: problem.model.layout, examples: weights.indices,
+                                                weights: weights.weights) { tape, examples in
+            softmaxCrossEntropy(logits: problem.model(tape.constant(problem.inputs).gatheringRows(examples)),
+                                labels: examples.map { problem.labels[$0] })
+        }
+        let built = try problem.perExampleObjective(.crossEntropy)(problem.point, weights, .matrix)
+        #expect(free.value == built.loss)
+        #expect(free.perExample.matrix!.scalars == built.perExample.matrix!.scalars)
+        #expect(free.perExample.losses == built.perExample.losses)
+    }
+
     @Test func allWeightsZeroGivesNoRows() throws {
         let problem = Problem(sizes: [3, 4, 2], activation: .tanh, examples: 4, seed: 1)
         let result = try problem.perExampleObjective(.crossEntropy)(problem.point,
