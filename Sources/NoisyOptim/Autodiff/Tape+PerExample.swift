@@ -109,7 +109,7 @@ extension Tape {
         // unweighted, only to be discarded. The one-pass sums below and the loop form Σᵢ Wᵢ∇ℓᵢ.
         for node in parameterNodes where node >= 0 { nodes[node].requiresGradient = false }
         backward(from: losses.sum()) // seed 1 on every ℓᵢ: δ holds the unweighted ∂ℓᵢ/∂yᵢ
-        let gradient = flatGradient  // every segment zeroed by backward (none was reached)
+        let gradient = flatGradient  // unused segments zeroed by backward; the rest is written below
         let linears = plan.linears.map { linear in
             OnePassLinear(input: nodes[linear.input].value, inputs: nodes[linear.input].shape[1],
                           delta: nodes[linear.node].gradientIsWritten ? nodes[linear.node].gradient.map { UnsafePointer($0) } : nil,
@@ -157,6 +157,7 @@ extension Tape {
                     }
                 }
             }
+            for segment in plan.loopSegments { (gradient.storage.pointer + segment.offset).update(repeating: 0, count: segment.count) }
             w.withUnsafeBufferPointer {
                 addLoopSums(plan.loopSegments, rows: packed, rowCount: rows, coefficients: $0.baseAddress!, into: gradient.storage.pointer)
             }
@@ -262,7 +263,7 @@ extension Tape {
         }
     }
 
-    /// Adds Σᵣ cᵣ·(row r of `packed`) into the loop segments of `flat` (which hold zeros).
+    /// Adds Σᵣ cᵣ·(row r of `packed`) into the loop segments of `flat`.
     private func addLoopSums(_ segments: [ParameterSegment], rows packed: UnsafePointer<Float>, rowCount: Int,
                              coefficients c: UnsafePointer<Float>, into flat: UnsafeMutablePointer<Float>) {
         let width = segments.reduce(0) { $0 + $1.count }

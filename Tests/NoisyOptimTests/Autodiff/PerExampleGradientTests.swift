@@ -224,6 +224,28 @@ import Testing
         #expect(result.perExample.count == 0 && result.perExample.matrix?.shape == [0, problem.model.layout.count])
     }
 
+    /// The one pass issues the plain step's GEMMs and no more: the weight GEMMs of the backward
+    /// are replaced by Xᵀ·diag(W)·Δ, not added to (the parameter leaves take no gradient there).
+    @Test func onePassIssuesThePlainStepsGEMMs() {
+        let problem = Problem(sizes: [5, 7, 6, 3], activation: .tanh, examples: 6, seed: 3)
+        let tape = Tape()
+        tape.gemmCalls = []
+        _ = tape.valueWithGradient(at: problem.point, in: problem.model.layout) { tape in
+            weightedSum(softmaxCrossEntropy(logits: problem.model(tape.constant(problem.inputs)), labels: problem.labels),
+                        weights: [Float](repeating: 0.2, count: 6))
+        }
+        let plain = tape.gemmCalls!.map { [$0.m, $0.n, $0.k] }
+        tape.gemmCalls = []
+        _ = tape.valueWithPerExampleGradients(at: problem.point, in: problem.model.layout, examples: Array(0..<6),
+                                              weights: [Float](repeating: 0.2, count: 6), computing: .squaredNorms) { tape, examples in
+            softmaxCrossEntropy(logits: problem.model(tape.constant(problem.inputs).gatheringRows(examples)),
+                                labels: examples.map { problem.labels[$0] })
+        }
+        let perExample = tape.gemmCalls!.map { [$0.m, $0.n, $0.k] }
+        #expect(perExample.count == plain.count)
+        #expect(Set(perExample) == Set(plain))
+    }
+
     /// A steady loop reuses the matrix when the caller lets go of the previous one.
     @Test func matrixBufferIsReused() throws {
         let problem = Problem(sizes: [3, 4, 2], activation: .tanh, examples: 4, seed: 1)
