@@ -109,7 +109,8 @@ extension Tape {
         // unweighted, only to be discarded. The one-pass sums below and the loop form Σᵢ Wᵢ∇ℓᵢ.
         for node in parameterNodes where node >= 0 { nodes[node].requiresGradient = false }
         backward(from: losses.sum()) // seed 1 on every ℓᵢ: δ holds the unweighted ∂ℓᵢ/∂yᵢ
-        let gradient = flatGradient  // unused segments zeroed by backward; the rest is written below
+        let gradient = flatGradient  // every segment is written below: one-pass, loop or zero
+        for segment in plan.unusedSegments { (gradient.storage.pointer + segment.offset).update(repeating: 0, count: segment.count) }
         let linears = plan.linears.map { linear in
             OnePassLinear(input: nodes[linear.input].value, inputs: nodes[linear.input].shape[1],
                           delta: nodes[linear.node].gradientIsWritten ? nodes[linear.node].gradient.map { UnsafePointer($0) } : nil,
