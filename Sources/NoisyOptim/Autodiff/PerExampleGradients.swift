@@ -54,7 +54,8 @@ public struct PerExampleGradients: Sendable {
     /// B × P, row r = ∇ℓ of example `indices[r]`; nil unless the request included it.
     ///
     /// Shares its buffer with the tape until the next evaluation, which reuses it when the caller
-    /// no longer holds it (as the flat gradient does).
+    /// no longer holds it (as the flat gradient does); the tape keeps those B·P floats for reuse
+    /// as long as it lives.
     public let matrix: Tensor?
     /// The clipping norm C of the request, if any.
     public let clippingNorm: Float?
