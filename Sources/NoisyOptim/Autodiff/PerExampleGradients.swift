@@ -40,8 +40,8 @@ public struct PerExampleRequest: Sendable, Hashable {
 /// (McCandlish et al. 2018) reads tr(Σ) off `squaredNorms` and the mean gradient.
 ///
 /// Computed in one backward pass for the weights and biases of linear ops whose input rows are the
-/// examples (Goodfellow 2015); `loopSegments` lists the segments that were not, and were computed
-/// by recording each example alone.
+/// examples, and for W in a product x·W over those rows (Goodfellow 2015); `loopSegments` lists
+/// the segments that were not, and were computed by recording each example alone.
 public struct PerExampleGradients: Sendable {
     /// The example of each row: W's indices with a non-zero weight, in order.
     public let indices: [Int]
@@ -61,9 +61,10 @@ public struct PerExampleGradients: Sendable {
     public let clippingNorm: Float?
     /// Σᵢ Wᵢ·min(1, C/‖∇ℓᵢ‖)·∇ℓᵢ, a flat vector like the gradient; nil without a clipping norm.
     public let clippedGradient: Tensor?
-    /// The segments that the one-pass identity did not cover (used by a `matmul` or an
-    /// elementwise op, used twice, or in a loss that mixes examples): evaluated by a loop of
-    /// B recordings of one example each, so they cost about B small forward and backward passes.
+    /// The segments that the one-pass identity did not cover (used by an elementwise op, as the
+    /// left factor or transposed in a `matmul`, used twice, over several rows per example, or in
+    /// a loss that mixes examples): evaluated by a loop of B recordings of one example each, so
+    /// they cost about B small forward and backward passes.
     public let loopSegments: [ParameterSegment]
 
     /// B, the number of rows.

@@ -58,8 +58,9 @@ extension Tape {
     /// // result.gradient == Σᵣ weights[r] · result.perExample.row(r)
     /// ```
     ///
-    /// One backward pass gives every row for the weights and biases of `linear` ops whose input
-    /// rows are the examples and whose parameters enter nowhere else (Goodfellow 2015: ∂ℓᵢ/∂W =
+    /// One backward pass gives every row for the weights and biases of `linear` ops (and W of
+    /// `matmul(x, W)`) whose input rows are the examples and whose parameters enter nowhere
+    /// else (Goodfellow 2015: ∂ℓᵢ/∂W =
     /// xᵢδᵢᵀ, ∂ℓᵢ/∂b = δᵢ, ‖∂ℓᵢ/∂W‖² = ‖xᵢ‖²‖δᵢ‖²); the summed gradient is then Xᵀ·diag(w)·Δ,
     /// one GEMM per layer. Other segments, and every segment when the losses mix examples, are
     /// computed by recording each example alone (`perExampleLosses(tape, [i])`, B more

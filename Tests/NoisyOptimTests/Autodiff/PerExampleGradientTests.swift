@@ -262,11 +262,13 @@ import Testing
 
     // MARK: - The loop fallback
 
-    /// A model the one pass covers only in part: a tied weight (used twice), a weight applied
-    /// by `matmul`, an elementwise scale, and an unused segment.
+    /// A model the one pass covers only in part: a tied weight (used twice), an elementwise
+    /// scale and a transposed product go through the loop; a weight applied by `matmul(x, W)`
+    /// takes the one pass; one segment is unused.
     struct PartlyCovered {
         var layout = ParameterLayout()
-        let first: Linear, tied: ParameterSegment, scale: ParameterSegment, product: ParameterSegment, unused: ParameterSegment
+        let first: Linear, tied: ParameterSegment, scale: ParameterSegment, product: ParameterSegment
+        let transposed: ParameterSegment, unused: ParameterSegment
         let inputs: Tensor, targets: Tensor, point: Tensor
 
         init() {
@@ -274,6 +276,7 @@ import Testing
             tied = layout.append("tied", shape: [5, 5], role: .weight)
             scale = layout.append("scale", shape: [5])
             product = layout.append("product", shape: [5, 3], role: .weight)
+            transposed = layout.append("transposed", shape: [3, 3], role: .weight)
             unused = layout.append("unused", shape: [2])
             var generator = TestGenerator(seed: 17)
             inputs = Tensor(shape: [7, 4], scalars: generator.floats(28))
@@ -286,7 +289,8 @@ import Testing
             let w = tape.parameter(tied)
             let h = tanh(linear(tanh(first(x)), weight: w, bias: nil))
             let g = linear(h, weight: w, bias: nil) * tape.parameter(scale)
-            return squaredError(predictions: matmul(g, tape.parameter(product)), targets: tape.constant(targets).gatheringRows(examples))
+            let p = matmul(tanh(matmul(g, tape.parameter(product))), transposed: false, tape.parameter(transposed), transposed: true)
+            return squaredError(predictions: p, targets: tape.constant(targets).gatheringRows(examples))
         }
     }
 
@@ -298,7 +302,7 @@ import Testing
         }
         let weights = SampleWeights(exampleCount: 7, indices: [6, 1, 3, 0], weights: [0.4, 0.1, 0.3, 0.2])
         let result = try f(model.point, weights, .clipped(toNorm: 0.5, includesMatrix: true))
-        #expect(result.perExample.loopSegments.map(\.name) == ["tied", "scale", "product"])
+        #expect(result.perExample.loopSegments.map(\.name) == ["tied", "scale", "transposed"])
         let expected = try PerExampleGradientTests.loopRows(plain, at: model.point, indices: weights.indices, exampleCount: 7)
         for r in expected.indices {
             PerExampleGradientTests.expectRowsClose(result.perExample.row(r).scalars, expected[r], "row \(r)")
@@ -376,7 +380,8 @@ import Testing
         let square4 = tape.constant(Tensor(shape: [4, 4], repeating: 1))
         let y = linear(x, weight: tape.parameter(w), bias: nil)
         let kept = [relu(y), y * tape.constant(Tensor([1, 2, 3, 4])), matmul(y, square4), y.logSoftmax(),
-                    y.sum(alongAxis: 1), y.reshaped(to: [4, 2, 2]), linear(y, weight: square4, bias: nil)]
+                    y.sum(alongAxis: 1), y.reshaped(to: [4, 2, 2]), linear(y, weight: square4, bias: nil),
+                    matmul(x, tape.constant(Tensor(shape: [3, 2], repeating: 1)))]
         let mixed = [y.transposed(), y.sum(), y.sum(alongAxis: 0), matmul(y, transposed: true, square4), matmul(square4, y),
                      y.gatheringRows([1, 0, 2, 3]), y.reshaped(to: [2, 8]), y.sum(alongAxis: 1).logSoftmax(),
                      y.sum(alongAxis: 1) * y.sum(alongAxis: 1).reshaped(to: [4, 1]), linear(square4, weight: y, bias: nil)]
