@@ -121,9 +121,9 @@ extension Tape {
 
         var norms = [Double](repeating: 0, count: rows)
         let matrix = request.includesMatrix ? PerExampleBuffers.reusable(&perExampleBuffers.matrix, shape: [rows, columns]) : nil
-        norms.withUnsafeMutableBufferPointer { norms in
-            writeOnePassRows(linears, rows: rows, norms: norms.baseAddress!, matrix: matrix?.storage.pointer, columns: columns,
-                             zeroSegments: plan.unusedSegments)
+        norms.withUnsafeMutableBufferPointer { addOnePassSquaredNorms(linears, rows: rows, norms: $0.baseAddress!) }
+        if let matrix {
+            writeOnePassRows(linears, rows: rows, matrix: matrix.storage.pointer, columns: columns, zeroSegments: plan.unusedSegments)
         }
         w.withUnsafeBufferPointer { addWeightedSums(linears, rows: rows, coefficients: $0.baseAddress!, into: gradient.storage.pointer) }
 
@@ -193,40 +193,42 @@ extension Tape {
 
     // MARK: - The one-pass path
 
-    /// For every row r: adds the one-pass segments' ‖xᵣ‖²‖δᵣ‖² (+ ‖δᵣ‖² for a bias) to norms[r],
-    /// and when there is a matrix writes xᵣδᵣᵀ and δᵣ into row r (zeros for `zeroSegments`).
-    private func writeOnePassRows(_ linears: [OnePassLinear], rows: Int, norms: UnsafeMutablePointer<Double>,
-                                  matrix: UnsafeMutablePointer<Float>?, columns: Int, zeroSegments: [ParameterSegment]) {
-        // Rows split over threads; each writes only its own rows of the matrix and the norms.
-        let minimumRows = Swift.max(1, Kernels.parallelThreshold / Swift.max(matrix == nil ? 64 : columns, 1))
-        Parallel.forEachChunk(count: rows, minimumChunk: minimumRows) { range in
+    /// Adds the one-pass segments' ‖xᵣ‖²‖δᵣ‖² (+ ‖δᵣ‖² for a bias) to norms[r] for every row r.
+    private func addOnePassSquaredNorms(_ linears: [OnePassLinear], rows: Int, norms: UnsafeMutablePointer<Double>) {
+        let xSquared = allocate(rows), deltaSquared = allocate(rows)
+        for linear in linears {
+            guard let delta = linear.delta else { continue } // a zero gradient adds nothing
+            Kernels.rowSquaredNorms(delta, rows: rows, width: linear.outputs, deltaSquared)
+            if linear.weightOffset >= 0 {
+                Kernels.rowSquaredNorms(linear.input, rows: rows, width: linear.inputs, xSquared)
+                for r in 0..<rows { norms[r] += Double(xSquared[r]) * Double(deltaSquared[r]) }
+            }
+            if linear.biasOffset >= 0 {
+                for r in 0..<rows { norms[r] += Double(deltaSquared[r]) }
+            }
+        }
+    }
+
+    /// Writes xᵣδᵣᵀ and δᵣ into the one-pass segments of every row r of the matrix, and zeros
+    /// into `zeroSegments`.
+    private func writeOnePassRows(_ linears: [OnePassLinear], rows: Int, matrix: UnsafeMutablePointer<Float>, columns: Int,
+                                  zeroSegments: [ParameterSegment]) {
+        // Rows split over threads; each writes only its own rows.
+        Parallel.forEachChunk(count: rows, minimumChunk: Swift.max(1, Kernels.parallelThreshold / Swift.max(columns, 1))) { range in
             for r in range {
-                var total = 0.0
-                let out = matrix.map { $0 + r * columns }
+                let out = matrix + r * columns
                 for linear in linears {
                     let m = linear.inputs, k = linear.outputs
                     guard let deltas = linear.delta else {
-                        if let out {
-                            if linear.weightOffset >= 0 { (out + linear.weightOffset).update(repeating: 0, count: m * k) }
-                            if linear.biasOffset >= 0 { (out + linear.biasOffset).update(repeating: 0, count: k) }
-                        }
+                        if linear.weightOffset >= 0 { (out + linear.weightOffset).update(repeating: 0, count: m * k) }
+                        if linear.biasOffset >= 0 { (out + linear.biasOffset).update(repeating: 0, count: k) }
                         continue
                     }
-                    let x = linear.input + r * m, delta = deltas + r * k
-                    let deltaSquared = Double(Kernels.blockDot(delta, delta, count: k))
-                    if linear.weightOffset >= 0 {
-                        total += Double(Kernels.blockDot(x, x, count: m)) * deltaSquared
-                        if let out { Kernels.outerProduct(x, count: m, delta, count: k, out + linear.weightOffset) }
-                    }
-                    if linear.biasOffset >= 0 {
-                        total += deltaSquared
-                        if let out { (out + linear.biasOffset).update(from: delta, count: k) }
-                    }
+                    let delta = deltas + r * k
+                    if linear.weightOffset >= 0 { Kernels.outerProduct(linear.input + r * m, count: m, delta, count: k, out + linear.weightOffset) }
+                    if linear.biasOffset >= 0 { (out + linear.biasOffset).update(from: delta, count: k) }
                 }
-                norms[r] += total
-                if let out {
-                    for segment in zeroSegments { (out + segment.offset).update(repeating: 0, count: segment.count) }
-                }
+                for segment in zeroSegments { (out + segment.offset).update(repeating: 0, count: segment.count) }
             }
         }
     }
