@@ -6,11 +6,11 @@
 /// squared norms ‖∇ℓᵢ‖² (always computed: they cost O(B·(inputs + outputs)) per layer).
 public struct PerExampleRequest: Sendable, Hashable {
     /// Whether to fill the B × P matrix whose row i is ∇ℓᵢ (B·P floats of memory traffic).
-    public var includesMatrix: Bool
+    public let includesMatrix: Bool
     /// When set to C, also compute DP-SGD's clipped sum Σᵢ Wᵢ·min(1, C/‖∇ℓᵢ‖)·∇ℓᵢ (Abadi et al.
     /// 2016), without the matrix. With Wᵢ = 1/(expected batch size) on the sampled examples this
     /// is DP-SGD's clipped mean, to which the noise N(0, σ²C²)/(expected batch size) is added.
-    public var clippingNorm: Float?
+    public let clippingNorm: Float?
 
     /// A request; `clippingNorm` must be positive and finite when set.
     public init(includesMatrix: Bool = true, clippingNorm: Float? = nil) {
