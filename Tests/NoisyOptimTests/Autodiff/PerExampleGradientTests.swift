@@ -122,6 +122,19 @@ import Testing
         try checkAgainstLoop(problem, loss, weights: .batch([3, 11, 0, 6, 9, 1, 4, 8], exampleCount: 12), clippingNorm: 0.2)
     }
 
+    /// Big enough (B·P = 32 · 9610) for the matrix's rows to be split over threads when the
+    /// machine has more than one core: each thread's rows still match the loop.
+    @Test func rowsSplitOverThreads() throws {
+        let problem = Problem(sizes: [64, 128, 10], activation: .tanh, examples: 40, seed: 29)
+        let weights = SampleWeights.batch(Array(stride(from: 39, to: 0, by: -1).prefix(32)), exampleCount: 40)
+        let result = try problem.perExampleObjective(.crossEntropy)(problem.point, weights, .matrix)
+        let expected = try PerExampleGradientTests.loopRows(problem.objective(.crossEntropy), at: problem.point,
+                                                            indices: weights.indices, exampleCount: 40)
+        for r in expected.indices {
+            PerExampleGradientTests.expectRowsClose(result.perExample.row(r).scalars, expected[r], "row \(r)")
+        }
+    }
+
     @Test(arguments: Loss.allCases)
     func oneExample(loss: Loss) throws {
         let problem = Problem(sizes: [4, 6, 3], activation: .relu, examples: 5, seed: 3)
