@@ -37,5 +37,10 @@ let package = Package(
             name: "NoisyOptimTests",
             dependencies: ["NoisyOptim"]
         ),
+        // What a user can write: `import NoisyOptim` without @testable.
+        .testTarget(
+            name: "NoisyOptimAPITests",
+            dependencies: ["NoisyOptim"]
+        ),
     ]
 )

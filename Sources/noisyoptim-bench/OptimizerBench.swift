@@ -79,7 +79,7 @@ func benchOptimizers(_ table: inout BenchTable) {
         let copy = copySeconds(bytes: 10 * n, threads: threads)
         table.add("optim", "copy 100 MB (\(threads) thread\(threads > 1 ? "s" : ""))", value: bytes / copy / 1e9, unit: "GB/s")
 
-        var sgd = try! SGD(layout: layout, learningRate: 1e-3, momentum: 0.9, nonFiniteGradientPolicy: .propagate)
+        var sgd = try! SGD(layout: layout, learningRate: 1e-3, momentum: 0.9).withNonFiniteGradientPolicy(.propagate)
         var theta = Tensor(shape: [n], repeating: 1)
         let update = secondsPerCall(repeats: 5, minimumSeconds: 0.2) { try! sgd.step(&theta, gradient: gradient) }
         table.add("optim", "momentum update 10M, unchecked (\(threads)t)", value: bytes / update / 1e9, unit: "GB/s",
@@ -131,8 +131,8 @@ func benchOptimizers(_ table: inout BenchTable) {
             Parallelism.maximumThreadCount = threads
             var theta = Tensor(shape: [count], repeating: 1)
             var plain = try! SGD(layout: layout, learningRate: 1e-3, momentum: 0.9)
-            var noisy = try! SGD(layout: layout, learningRate: 1e-3, momentum: 0.9,
-                                 gradientNoise: GradientNoise(eta: 0.01, seed: 1))
+            var noisy = try! SGD(layout: layout, learningRate: 1e-3, momentum: 0.9)
+                .withGradientNoise(GradientNoise(eta: 0.01, seed: 1))
             let plainSeconds = secondsPerCall(repeats: 5, minimumSeconds: 0.2) { try! plain.step(&theta, gradient: gradient) }
             let noisySeconds = secondsPerCall(repeats: 5, minimumSeconds: 0.2) { try! noisy.step(&theta, gradient: gradient) }
             table.add("optim", "momentum step \(label) (\(threads)t)", value: Double(count) / plainSeconds / 1e6, unit: "M par/s")

@@ -111,7 +111,7 @@ func benchPeer(_ table: inout BenchTable) {
 
         // Optimizer steps with the library's defaults (the gradient's finiteness is checked
         // before anything is written; PyTorch does not check), and momentum without the check.
-        func stepSeconds<T: GradientTransform>(_ optimizer: ChainOptimizer<T>, count: Int) -> Double {
+        func stepSeconds<T: GradientTransform, U: GradientTransform>(_ optimizer: ChainOptimizer<T, U>, count: Int) -> Double {
             var optimizer = optimizer
             var theta = Tensor(shape: [count], repeating: 1)
             let gradient = Tensor(shape: [count], repeating: 1e-3)
@@ -123,11 +123,11 @@ func benchPeer(_ table: inout BenchTable) {
             stepSeconds(try! SGD(layout: layout, learningRate: 1e-3, momentum: 0.9), count: n)
         }
         row("momentum_step_10M", "momentum step 10M, unchecked", scale: 1e3, unit: "ms") {
-            stepSeconds(try! SGD(layout: layout, learningRate: 1e-3, momentum: 0.9, nonFiniteGradientPolicy: .propagate), count: n)
+            stepSeconds(try! SGD(layout: layout, learningRate: 1e-3, momentum: 0.9).withNonFiniteGradientPolicy(.propagate), count: n)
         }
         for (count, label) in [(1_000_000, "1M"), (n, "10M")] {
-            let noisy = try! SGD(layout: .flat(count: count), learningRate: 1e-3, momentum: 0.9,
-                                 gradientNoise: GradientNoise(eta: 0.01, seed: 1))
+            let noisy = try! SGD(layout: .flat(count: count), learningRate: 1e-3, momentum: 0.9)
+                .withGradientNoise(GradientNoise(eta: 0.01, seed: 1))
             row("noisy_momentum_step_\(label)", "noisy momentum step \(label)", scale: 1e3, unit: "ms") { stepSeconds(noisy, count: count) }
         }
         row("adam_step_10M", "Adam step 10M", scale: 1e3, unit: "ms") { stepSeconds(try! Adam(layout: layout), count: n) }

@@ -59,24 +59,24 @@ struct Contender {
 
 let contenders: [Contender] = [
     Contender(name: "GD (full batch)", noise: "none") {
-        try SGD(layout: model.layout, learningRate: 0.2, sampling: FullBatch(exampleCount: n))
+        try SGD(layout: model.layout, learningRate: 0.2).withSampling(FullBatch(exampleCount: n), seed: 0)
     },
     Contender(name: "SGD", noise: "sampling: mini-batch b = 32") {
-        try SGD(layout: model.layout, learningRate: 0.1,
-                sampling: SGDSampling(exampleCount: n, batchSize: batchSize), samplingSeed: 1)
+        try SGD(layout: model.layout, learningRate: 0.1)
+            .withSampling(SGDSampling(exampleCount: n, batchSize: batchSize), seed: 1)
     },
     Contender(name: "SGD + momentum 0.9", noise: "sampling: mini-batch b = 32") {
-        try SGD(layout: model.layout, learningRate: 0.01, momentum: 0.9,
-                sampling: SGDSampling(exampleCount: n, batchSize: batchSize), samplingSeed: 1)
+        try SGD(layout: model.layout, learningRate: 0.01, momentum: 0.9)
+            .withSampling(SGDSampling(exampleCount: n, batchSize: batchSize), seed: 1)
     },
     Contender(name: "SGD + Nesterov 0.9", noise: "sampling: mini-batch b = 32") {
-        try SGD(layout: model.layout, learningRate: 0.01, momentum: 0.9, nesterov: true,
-                sampling: SGDSampling(exampleCount: n, batchSize: batchSize), samplingSeed: 1)
+        try SGD(layout: model.layout, learningRate: 0.01, momentum: 0.9, nesterov: true)
+            .withSampling(SGDSampling(exampleCount: n, batchSize: batchSize), seed: 1)
     },
     Contender(name: "Noisy SGD (Neelakantan 2015)", noise: "gradient: η = 0.01, γ = 0.55") {
-        try SGD(layout: model.layout, learningRate: 0.1,
-                gradientNoise: GradientNoise(eta: 0.01, gamma: 0.55, seed: 2),
-                sampling: SGDSampling(exampleCount: n, batchSize: batchSize), samplingSeed: 1)
+        try SGD(layout: model.layout, learningRate: 0.1)
+            .withSampling(SGDSampling(exampleCount: n, batchSize: batchSize), seed: 1)
+            .withGradientNoise(GradientNoise(eta: 0.01, gamma: 0.55, seed: 2))
     },
     Contender(name: "MSGD Gaussian (Wu 2020)", noise: "sampling: Cov matched to b = 32") {
         try MultiplicativeSGD(layout: model.layout, learningRate: 0.1,
@@ -87,16 +87,18 @@ let contenders: [Contender] = [
                               sampling: BernoulliSampling(exampleCount: n, imitatingBatchSize: batchSize), samplingSeed: 1)
     },
     Contender(name: "Perturbed GD layer-wise (Orvieto 2023)", noise: "parameters: σ = 0.05, one layer a step") {
-        try PerturbedGD(layout: model.layout, learningRate: 0.2, sigma: 0.05, perturbation: .layerWise, seed: 3,
-                        sampling: FullBatch(exampleCount: n))
+        try PerturbedGD(layout: model.layout, learningRate: 0.2,
+                        perturbation: Perturbation(sigma: 0.05, mode: .layerWise, seed: 3))
+            .withSampling(FullBatch(exampleCount: n), seed: 0)
     },
     Contender(name: "Anti-PGD (Orvieto 2022)", noise: "parameters: σ = 0.05, anti-correlated") {
-        try PerturbedGD(layout: model.layout, learningRate: 0.2, sigma: 0.05, antiCorrelated: true, seed: 3,
-                        sampling: FullBatch(exampleCount: n))
+        try PerturbedGD(layout: model.layout, learningRate: 0.2,
+                        perturbation: Perturbation(sigma: 0.05, mode: .everyParameter, antiCorrelated: true, seed: 3))
+            .withSampling(FullBatch(exampleCount: n), seed: 0)
     },
     Contender(name: "Adam", noise: "sampling: mini-batch b = 32") {
-        try Adam(layout: model.layout, learningRate: 2e-3,
-                 sampling: SGDSampling(exampleCount: n, batchSize: batchSize), samplingSeed: 1)
+        try Adam(layout: model.layout, learningRate: 2e-3)
+            .withSampling(SGDSampling(exampleCount: n, batchSize: batchSize), seed: 1)
     },
 ]
 
@@ -119,9 +121,9 @@ for contender in contenders {
 // A noisy run interrupted half-way, saved as JSON, restored into a fresh optimizer and continued
 // must end exactly where the uninterrupted run ends: the noise streams are part of the state.
 func noisySGD() throws -> SGD {
-    try SGD(layout: model.layout, learningRate: 0.1, momentum: 0.5,
-            gradientNoise: GradientNoise(eta: 0.3, seed: 11),
-            sampling: SGDSampling(exampleCount: n, batchSize: batchSize), samplingSeed: 12)
+    try SGD(layout: model.layout, learningRate: 0.1, momentum: 0.5)
+        .withSampling(SGDSampling(exampleCount: n, batchSize: batchSize), seed: 12)
+        .withGradientNoise(GradientNoise(eta: 0.3, seed: 11))
 }
 var uninterrupted = try noisySGD()
 var straight = start
@@ -133,7 +135,7 @@ for _ in 0..<100 { try first.step(&resumed, objective: objective) }
 let checkpoint = try JSONEncoder().encode(Checkpoint(parameters: resumed, state: first.state))
 let restored = try JSONDecoder().decode(Checkpoint<SGD.State>.self, from: checkpoint)
 var second = try noisySGD()
-second.state = restored.state
+try second.restore(restored.state)
 resumed = restored.parameters
 for _ in 0..<100 { try second.step(&resumed, objective: objective) }
 print("""
@@ -189,9 +191,9 @@ print("minimum mean squared error \(String(format: "%.5f", optimalLoss)) (closed
 let regressionSteps = 300
 let everyPatient = FullBatch(exampleCount: 442)
 for (name, make) in [
-    ("GD, lr = 0.1", { try SGD(layout: linear.layout, learningRate: 0.1, sampling: everyPatient) as any Optimizer }),
+    ("GD, lr = 0.1", { try SGD(layout: linear.layout, learningRate: 0.1).withSampling(everyPatient, seed: 0) as any Optimizer }),
     ("heavy ball, lr = 0.1, μ = 0.8", {
-        try SGD(layout: linear.layout, learningRate: 0.1, momentum: 0.8, sampling: everyPatient) as any Optimizer
+        try SGD(layout: linear.layout, learningRate: 0.1, momentum: 0.8).withSampling(everyPatient, seed: 0) as any Optimizer
     }),
 ] as [(String, () throws -> any Optimizer)] {
     var optimizer = try make()

@@ -145,16 +145,26 @@ public func softmaxCrossEntropy(logits: Variable, labels: [Int]) -> Variable {
     logits.tape.recordSoftmaxCrossEntropy(logits, labelCount: labels.count) { labels[$0] }
 }
 
-/// Per-example squared error ℓᵢ = Σⱼ (pᵢⱼ − tᵢⱼ)² over the rows (first dimension) of two
-/// tensors of the same shape; for rank-1 inputs ℓᵢ = (pᵢ − tᵢ)². Returns a vector of one loss
-/// per row. ∂ℓᵢ/∂pᵢ = 2(pᵢ − tᵢ), ∂ℓᵢ/∂tᵢ = −2(pᵢ − tᵢ).
-public func squaredError(predictions: Variable, targets: Variable) -> Variable {
-    predictions.tape.recordSquaredError(predictions, targets)
+/// Which of the two usual scalings a squared-error loss uses.
+public enum SquaredErrorConvention: String, Codable, Sendable, CaseIterable {
+    /// ℓᵢ = ‖pᵢ − tᵢ‖² = Σⱼ (pᵢⱼ − tᵢⱼ)², gradient 2(pᵢ − tᵢ) (PyTorch's `MSELoss(reduction="sum")` per row).
+    case sum
+    /// ℓᵢ = ½‖pᵢ − tᵢ‖², gradient pᵢ − tᵢ (the least-squares convention of most papers).
+    case half
 }
 
-/// `squaredError(predictions:targets:)` against constant targets.
-public func squaredError(predictions: Variable, targets: Tensor) -> Variable {
-    predictions.tape.recordSquaredError(predictions, predictions.tape.constant(targets))
+/// Per-example squared error over the rows (first dimension) of two tensors of the same shape:
+/// ℓᵢ = Σⱼ (pᵢⱼ − tᵢⱼ)² (`.sum`) or ½Σⱼ (pᵢⱼ − tᵢⱼ)² (`.half`); for rank-1 inputs ℓᵢ = (pᵢ − tᵢ)²
+/// or ½(pᵢ − tᵢ)². Returns a vector of one loss per row. For `.sum`, ∂ℓᵢ/∂pᵢ = 2(pᵢ − tᵢ) and
+/// ∂ℓᵢ/∂tᵢ = −2(pᵢ − tᵢ); `.half` halves both.
+public func squaredError(predictions: Variable, targets: Variable, convention: SquaredErrorConvention) -> Variable {
+    let losses = predictions.tape.recordSquaredError(predictions, targets)
+    return convention == .sum ? losses : losses * 0.5
+}
+
+/// `squaredError(predictions:targets:convention:)` against constant targets.
+public func squaredError(predictions: Variable, targets: Tensor, convention: SquaredErrorConvention) -> Variable {
+    squaredError(predictions: predictions, targets: predictions.tape.constant(targets), convention: convention)
 }
 
 /// Σᵢ wᵢxᵢ for values and weights of the same shape: the loss Σᵢ Wᵢℓᵢ of a sampling vector W

@@ -146,11 +146,12 @@ extension Tape {
 
 // MARK: - Public ops
 
-/// The matrix product op(a)·op(b) of two recorded matrices, op transposing when asked.
+/// The matrix product op(a)·op(b) of two recorded matrices, op transposing when asked:
+/// `matmul(x, w, transposingB: true)` is x·wᵀ.
 ///
 /// Pullback: op(a) receives G·op(b)ᵀ and op(b) receives op(a)ᵀ·G (transposed back to the stored
 /// layout), each one GEMM.
-public func matmul(_ a: Variable, transposed transposeA: Bool = false, _ b: Variable, transposed transposeB: Bool = false) -> Variable {
+public func matmul(_ a: Variable, _ b: Variable, transposingA transposeA: Bool = false, transposingB transposeB: Bool = false) -> Variable {
     a.tape.recordMatmul(a, transposeA, b, transposeB)
 }
 

@@ -36,7 +36,7 @@ extension MLP {
         return NoisyOptim.objective(in: layout) { [self] tape, weights in
             let (indices, w) = MLP.nonZero(weights, exampleCount: inputs.shape[0])
             let predictions = self(tape.constant(inputs).gatheringRows(indices))
-            let losses = squaredError(predictions: predictions, targets: tape.constant(targetRows).gatheringRows(indices))
+            let losses = squaredError(predictions: predictions, targets: tape.constant(targetRows).gatheringRows(indices), convention: .sum)
             return weightedSum(losses, weights: w)
         }
     }

@@ -32,7 +32,7 @@ extension MLP {
         let targetRows = targets.reshaped(to: [inputs.shape[0], outputs])
         let objective = NoisyOptim.perExampleObjective(in: layout) { [self] tape, examples in
             let predictions = self(tape.constant(inputs).gatheringRows(examples))
-            return squaredError(predictions: predictions, targets: tape.constant(targetRows).gatheringRows(examples))
+            return squaredError(predictions: predictions, targets: tape.constant(targetRows).gatheringRows(examples), convention: .sum)
         }
         return MLP.checkingExampleCount(objective, inputs.shape[0])
     }

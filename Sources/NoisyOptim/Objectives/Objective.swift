@@ -18,7 +18,7 @@ public typealias Objective = (_ point: Tensor, _ weights: SampleWeights) throws 
 /// ```swift
 /// let f = objective(in: layout) { tape, weights in
 ///     let rows = tape.constant(x).gatheringRows(weights.indices)
-///     let residuals = squaredError(predictions: matmul(rows, tape.parameter(theta)), targets: ...)
+///     let residuals = squaredError(predictions: matmul(rows, tape.parameter(theta)), targets: ..., convention: .sum)
 ///     return weightedSum(residuals, weights: weights.weights)
 /// }
 /// ```

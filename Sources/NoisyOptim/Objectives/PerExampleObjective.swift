@@ -26,7 +26,7 @@ public typealias PerExampleObjective = (_ point: Tensor, _ weights: SampleWeight
 /// let f = perExampleObjective(in: layout) { tape, examples in
 ///     let rows = tape.constant(x).gatheringRows(examples)
 ///     return squaredError(predictions: matmul(rows, tape.parameter(theta)),
-///                         targets: tape.constant(y).gatheringRows(examples))
+///                         targets: tape.constant(y).gatheringRows(examples), convention: .half)
 /// }
 /// let (loss, gradient, perExample) = try f(θ, w, .clipped(toNorm: 1))
 /// ```

@@ -55,6 +55,8 @@ public struct AddGradientNoise: GradientTransform {
         return Float((eta / pow(Double(1 + t), noise.gamma)).squareRoot())
     }
 
+    public static var stateKey: String { "gradientNoise" }
+
     /// The key of the noise stream (the step index comes from the optimizer's step count).
     public struct State: Codable, Sendable, Equatable {
         /// The key of the stream.

@@ -19,8 +19,11 @@ public struct AddWeightDecay: GradientTransform {
         self.filter = filter
     }
 
-    /// Stateless.
-    public struct State: Codable, Sendable, Equatable {}
+    public static var stateKey: String { "weightDecay" }
+
+    /// Stateless: nothing to checkpoint.
+
+    public typealias State = NoState
 
     /// λ and the positions it covers.
     public struct Plan {
@@ -29,7 +32,7 @@ public struct AddWeightDecay: GradientTransform {
         let everything: Bool
     }
 
-    public func makeState(for layout: ParameterLayout) -> State { State() }
+    public func makeState(for layout: ParameterLayout) -> State { NoState() }
 
     public func plan(_ state: inout State, context: StepContext) -> Plan {
         let ranges = decay == 0 ? [] : filter.ranges(in: context.layout)

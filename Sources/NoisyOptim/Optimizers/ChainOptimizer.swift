@@ -1,65 +1,93 @@
-// ChainOptimizer: runs a chain of gradient transforms over a flat parameter vector, block by
-// block, and applies θ ← θ − lr·d. Every named optimizer is one of these with a fixed chain.
+// ChainOptimizer: the one optimizer. It holds the three noise sites as options, runs a rule (any
+// chain of gradient transforms) between them, and applies the learning rate as a link of the
+// chain, block by block, in one pass over memory. Every named optimizer is a configuration of it.
 
-import Foundation
+/// The optimizer every named one is a configuration of: a rule (momentum, Adam, your own chain)
+/// with the three noise sites around it, run in the order of DESIGN.md:
+///
+///     W ~ sampling                                   (1. sampling noise: which examples, what weights)
+///     g = ∇L_W(θ + ξ)                                (2. perturbation: the gradient's point)
+///     d ← clip(±g) + N(0, σₜ²I)                      (3. gradient noise, after clipping)
+///     d ← rule(d)                                    (weight decay, momentum, adaptive scaling)
+///     Δθ ← update(−lrₜ·d)                            (the learning rate; transforms in parameter units)
+///     Δθ ← Δθ + N(0, sₜ²I) [+ ξₜ₊₁ − ξₜ]              (parameter noise: Langevin, Anti-PGD)
+///     θ ← θ + Δθ
+///
+/// `Rule` acts in gradient units and `Update` (`Identity` unless given) on the update Δθ, in
+/// parameter units, where Langevin-type noise and iterate averaging live.
+///
+/// (−g when `maximize`.) The sites are set by modifiers, each defined once for every rule:
+///
+/// ```swift
+/// var optimizer = try Adam(layout: model.layout, learningRate: 1e-3)
+///     .withSampling(SGDSampling(exampleCount: data.count, batchSize: 32), seed: 1)
+///     .withPerturbation(Perturbation(sigma: 0.01, mode: .layerWise, seed: 2))
+///     .withClipping(.globalNorm(10))
+///     .withGradientNoise(GradientNoise(eta: 0.01, seed: 3))
+/// ```
+///
+/// A step is one pass over memory: the gradient, θ and each per-parameter buffer are read (and θ
+/// and the buffers written) once, block by block, with every link of the chain applied to a block
+/// while it sits in L1; when only one link acts (plain momentum, Adam, with the learning rate
+/// folded in), its fused kernel runs alone. Blocks are split over `Parallelism.maximumThreadCount`
+/// threads; results never depend on the thread count. A finiteness check reads the gradient once
+/// before anything is written, so that a non-finite gradient can be refused with parameters and
+/// state untouched; when the chain clips by global norm, the same pass computes the norm.
+public struct ChainOptimizer<Rule: GradientTransform, Update: GradientTransform>: Optimizer {
+    /// The whole chain: clipping → gradient noise → the rule → the learning rate → the update
+    /// transform → parameter noise.
+    public typealias Transform = Chain<Chain<Chain<Chain<Chain<ClipGradient, AddGradientNoise>, Rule>, ScaleByLearningRate>, Update>,
+                                       AddParameterNoise>
 
-/// An optimizer made of a `GradientTransform` chain and a learning-rate schedule:
-///
-///     d ← ±g  →  transform(d)  →  θ ← θ − lrₜ·d
-///
-/// (−g when `maximize`). A step is one pass over memory: the gradient, θ and each per-parameter
-/// buffer are read (and θ and the buffers written) once, block by block, with every transform of
-/// the chain applied to a block while it sits in L1. Blocks are split over
-/// `Parallelism.maximumThreadCount` threads; results never depend on the thread count.
-///
-/// A finiteness check reads the gradient once before anything is written, so that a non-finite
-/// gradient can be refused with parameters and state untouched; when the chain clips by global
-/// norm, the same pass computes the norm.
-public struct ChainOptimizer<Transform: GradientTransform>: Optimizer {
     /// The segments of the parameter vector.
     public let layout: ParameterLayout
-    /// The chain applied to the direction.
-    public let transform: Transform
-    /// lrₜ ≥ 0.
-    public let learningRate: Schedule
+    /// The chain the direction runs through, rule and noise links included.
+    public internal(set) var transform: Transform
+    /// lrₜ ≥ 0, carried to every link by `StepContext.learningRate`.
+    public internal(set) var learningRate: Schedule
     /// Ascend instead of descend (PyTorch's `maximize`): the chain sees −g.
-    public let maximize: Bool
+    public internal(set) var maximize = false
     /// What a non-finite gradient does.
-    public let nonFiniteGradientPolicy: NonFiniteGradientPolicy
+    public internal(set) var nonFiniteGradientPolicy = NonFiniteGradientPolicy.throwError
     /// Where the closure step's sampling vector W comes from. nil means a deterministic objective
     /// (a quadratic, a full-batch loss the objective sums itself): it is called with
-    /// `SampleWeights.full(exampleCount: 1)`, W = 1 on a single "example". For data, pass
+    /// `SampleWeights.full(exampleCount: 1)`, W = 1 on a single "example". For data, use
     /// `FullBatch(exampleCount: n)` or a mini-batch / multiplicative scheme.
-    public var sampling: (any SamplingScheme)?
+    public internal(set) var sampling: (any SamplingScheme)?
+    /// The perturbation ξ of the gradient's point (or, anti-correlated, of the iterate), or nil.
+    public internal(set) var perturbation: Perturbation?
+    /// The state; a copy is a checkpoint. Restore one with `restore(_:)`.
+    public internal(set) var state: State
+    /// θ + ξₜ, reused from step to step so a perturbed step allocates nothing.
+    private var workspace = Tensor.zeros([0])
 
-    /// The step count, the chain's state and the key of the sampling stream.
-    public struct State: Codable, Sendable, Equatable {
-        /// Steps applied so far (skipped steps do not count).
-        public var step: Int
-        /// The transforms' states.
-        public var transform: Transform.State
-        /// The key of the sampling stream: W of step t is drawn with a `Philox4x32` keyed by
-        /// (samplingSeed, t), so it is the same whether or not the run was interrupted.
-        public var samplingSeed: UInt64
+    /// The rule between the gradient noise and the learning rate (gradient units).
+    public var rule: Rule { transform.first.first.first.second }
+    /// The transform after the learning rate (parameter units).
+    public var update: Update { transform.first.second }
+    /// The gradient clipping, or nil.
+    public var clipping: GradientClipping? { transform.first.first.first.first.first.clipping }
+    /// The gradient noise, or nil.
+    public var gradientNoise: GradientNoise? { transform.first.first.first.first.second.noise }
+    /// The noise on the update after the learning rate, or nil.
+    public var parameterNoise: ParameterNoise? { transform.second.noise }
+
+    /// `rule` (gradient units) and `update` (parameter units, after the learning rate) for
+    /// parameters laid out as `layout`, with no noise site set. Throws if the learning rate can
+    /// be negative.
+    public init(layout: ParameterLayout, rule: Rule, update: Update, learningRate: some ScheduleConvertible = 1e-3) throws {
+        let learningRate = learningRate.schedule
+        try Hyperparameter.schedule(learningRate, "learningRate", Hyperparameter.nonNegative)
+        self.layout = layout
+        self.learningRate = learningRate
+        self.transform = Chain(Chain(Chain(Chain(Chain(try ClipGradient(nil), try AddGradientNoise(nil)), rule),
+                                           ScaleByLearningRate()), update), try AddParameterNoise(nil))
+        self.state = State(step: 0, transform: transform.makeState(for: layout), samplingSeed: 0, perturbationSeed: 0)
     }
-
-    public var state: State
 
     public var stepCount: Int { state.step }
 
-    /// An optimizer for parameters laid out as `layout`. Throws if the learning rate is negative.
-    public init(layout: ParameterLayout, transform: Transform, learningRate: Schedule,
-                maximize: Bool = false, sampling: (any SamplingScheme)? = nil, samplingSeed: UInt64 = 0,
-                nonFiniteGradientPolicy: NonFiniteGradientPolicy = .throwError) throws {
-        try Hyperparameter.schedule(learningRate, "learningRate", Hyperparameter.nonNegative)
-        self.layout = layout
-        self.transform = transform
-        self.learningRate = learningRate
-        self.maximize = maximize
-        self.nonFiniteGradientPolicy = nonFiniteGradientPolicy
-        self.sampling = sampling
-        self.state = State(step: 0, transform: transform.makeState(for: layout), samplingSeed: samplingSeed)
-    }
+    // MARK: - Steps
 
     @discardableResult
     public mutating func step(_ parameters: inout Tensor, gradient: Tensor) throws -> StepReport {
@@ -81,17 +109,16 @@ public struct ChainOptimizer<Transform: GradientTransform>: Optimizer {
             norm = Float(squares.squareRoot())
         }
 
-        let context = StepContext(step: state.step, layout: layout, gradientNorm: norm)
-        let plan = transform.plan(&state.transform, context: context)
         let lr = learningRate.value(at: state.step)
         // Construction checked the schedule's first steps; a closure can still turn negative later.
         check(lr >= 0, "the learning-rate schedule gave \(lr) at step \(state.step); it must be ≥ 0")
-        let alpha = -Float(lr)
+        let context = StepContext(step: state.step, layout: layout, learningRate: lr, gradientNorm: norm)
+        let plan = transform.plan(&state.transform, context: context)
         let transform = self.transform, negate = maximize
         parameters.withUnsafeMutableBufferPointer { theta in
             gradient.withUnsafeBufferPointer { g in
                 ChainOptimizer.run(transform, plan, parameters: theta.baseAddress!, gradient: g.baseAddress!,
-                                   count: n, alpha: alpha, negate: negate)
+                                   count: n, negate: negate)
             }
         }
         state.step += 1
@@ -100,13 +127,14 @@ public struct ChainOptimizer<Transform: GradientTransform>: Optimizer {
 
     /// The block loop: each thread takes a contiguous run of blocks and a private L1 scratch.
     ///
-    /// Pre-specialized for the named optimizers' chains: a client module calls the generic entry,
+    /// Pre-specialized for the named optimizers' rules: a client module calls the generic entry,
     /// which then dispatches to a copy with every transform inlined. Unspecialized, each block
     /// paid generic-metadata lookups for the chain's plan types (5–7% of an Adam step in perf).
-    @_specialize(where Transform == SGDChain)
-    @_specialize(where Transform == AdamChain)
+    @_specialize(where Rule == SGDRule, Update == Identity)
+    @_specialize(where Rule == AdamRule, Update == Identity)
+    @_specialize(where Rule == AdamWRule, Update == Identity)
     static func run(_ transform: Transform, _ plan: Transform.Plan, parameters theta: UnsafeMutablePointer<Float>,
-                    gradient g: UnsafePointer<Float>, count n: Int, alpha: Float, negate: Bool) {
+                    gradient g: UnsafePointer<Float>, count n: Int, negate: Bool) {
         let size = UpdateBlock.size
         let blocks = (n + size - 1) / size
         Parallel.forEachChunk(count: blocks, minimumChunk: max(1, Kernels.parallelThreshold / size)) { chunk in
@@ -116,11 +144,12 @@ public struct ChainOptimizer<Transform: GradientTransform>: Optimizer {
                     let lower = b * size, upper = min(n, lower + size)
                     let count = upper - lower
                     let fused = FusedBlock(range: lower..<upper, gradient: g + lower, parameters: theta + lower,
-                                           alpha: alpha, sign: negate ? -1 : 1)
+                                           alpha: 1, sign: negate ? -1 : 1)
                     if transform.applyFused(plan, to: fused) { continue }
                     Kernels.loadDirection(g + lower, into: d, count: count, negate: negate)
                     transform.apply(plan, to: UpdateBlock(index: b, range: lower..<upper, direction: d, parameters: theta + lower))
-                    Kernels.addScaled(d, scale: alpha, to: theta + lower, count: count)
+                    // θ + 1·Δθ = θ + Δθ exactly: the same bits as a fused kernel's θ + α·d.
+                    Kernels.addScaled(d, scale: 1, to: theta + lower, count: count)
                 }
             }
         }
@@ -129,7 +158,16 @@ public struct ChainOptimizer<Transform: GradientTransform>: Optimizer {
     @discardableResult
     public mutating func step(_ parameters: inout Tensor, objective: Objective) throws -> StepReport {
         let weights = sampleWeights()
-        let (loss, gradient) = try objective(parameters, weights)
+        let (loss, gradient): (Float, Tensor)
+        if let perturbation, !perturbation.antiCorrelated, perturbation.support(at: state.step, layout: layout).sigma != 0 {
+            var point = Tensor.zeros([0])
+            swap(&point, &workspace) // unique, so writing does not copy (unless the objective kept the last point)
+            writePerturbedPoint(parameters, into: &point)
+            (loss, gradient) = try objective(point, weights)
+            workspace = point
+        } else {
+            (loss, gradient) = try objective(parameters, weights)
+        }
         var report = try step(&parameters, gradient: gradient)
         report.loss = loss
         return report
@@ -142,5 +180,50 @@ public struct ChainOptimizer<Transform: GradientTransform>: Optimizer {
         guard let sampling else { return .full(exampleCount: 1) }
         var generator = Philox4x32(seed: RandomStream.sampling.key(seed: state.samplingSeed, step: state.step))
         return sampling.sample(using: &generator)
+    }
+
+    /// The point the next step's gradient must be taken at: θ + ξₜ under a perturbation, θ itself
+    /// otherwise (and for Anti-PGD, whose gradient is taken at the iterate). Use it with
+    /// `step(_:gradient:)` when computing gradients yourself; it changes nothing.
+    public func perturbedPoint(_ parameters: Tensor) -> Tensor {
+        check(parameters.shape == [layout.count], "parameters have shape \(parameters.shape), the layout has \(layout.count) scalars")
+        guard let perturbation, !perturbation.antiCorrelated,
+              perturbation.support(at: state.step, layout: layout).sigma != 0 else { return parameters }
+        var point = Tensor.zeros([layout.count])
+        writePerturbedPoint(parameters, into: &point)
+        return point
+    }
+
+    private func writePerturbedPoint(_ parameters: Tensor, into point: inout Tensor) {
+        if point.shape != [layout.count] { point = Tensor.zeros([layout.count]) }
+        var perturbation = self.perturbation!
+        perturbation.seed = state.perturbationSeed
+        let (t, layout) = (state.step, layout)
+        point.withUnsafeMutableBufferPointer { out in
+            parameters.withUnsafeBufferPointer { theta in
+                perturbation.perturb(theta.baseAddress!, into: out.baseAddress!, count: theta.count, step: t, layout: layout)
+            }
+        }
+    }
+
+    // MARK: - Checkpoints
+
+    /// Continues from `state`, a checkpoint of an optimizer built with the same configuration.
+    /// Throws `OptimizerError.stateMismatch` naming both sides if the state does not fit this
+    /// optimizer (buffer sizes, a negative step), leaving the optimizer unchanged.
+    public mutating func restore(_ state: State) throws {
+        guard state.step >= 0 else {
+            throw OptimizerError.stateMismatch(part: "step", expected: "a step count ≥ 0", found: "\(state.step)")
+        }
+        try transform.validate(state.transform, for: layout)
+        self.state = state
+    }
+}
+
+extension ChainOptimizer where Update == Identity {
+    /// `rule` for parameters laid out as `layout`, with nothing after the learning rate but the
+    /// parameter-noise site and no noise site set. Throws if the learning rate can be negative.
+    public init(layout: ParameterLayout, rule: Rule, learningRate: some ScheduleConvertible = 1e-3) throws {
+        try self.init(layout: layout, rule: rule, update: Identity(), learningRate: learningRate)
     }
 }

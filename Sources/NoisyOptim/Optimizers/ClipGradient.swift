@@ -27,8 +27,11 @@ public struct ClipGradient: GradientTransform {
         self.clipping = clipping
     }
 
-    /// Stateless.
-    public struct State: Codable, Sendable, Equatable {}
+    public static var stateKey: String { "clip" }
+
+    /// Stateless: nothing to checkpoint.
+
+    public typealias State = NoState
 
     /// What this step does: nothing, scale every element, or clamp each.
     public enum Plan {
@@ -42,7 +45,7 @@ public struct ClipGradient: GradientTransform {
         return false
     }
 
-    public func makeState(for layout: ParameterLayout) -> State { State() }
+    public func makeState(for layout: ParameterLayout) -> State { NoState() }
 
     public func plan(_ state: inout State, context: StepContext) -> Plan {
         switch clipping {

@@ -1,11 +1,11 @@
 // GradientTransform: one composable piece of an optimizer step (clip, add noise, weight decay,
-// momentum, Adam scaling), and `Chain`, which runs pieces one after another.
+// momentum, Adam scaling, the learning rate, parameter noise), and what it may read of the step.
 //
 // Why blocks: a transform does not see the whole gradient at once but one cache-sized block of it
 // at a time, and a chain runs every transform on block k before moving to block k + 1. The update
-// direction of the block lives in a small scratch buffer that stays in L1, so a chain of any length
-// costs one memory pass over the parameters, the gradient and each state buffer — the composition
-// of optax with the memory traffic of a fused kernel.
+// of the block lives in a small scratch buffer that stays in L1, so a chain of any length costs one
+// memory pass over the parameters, the gradient and each state buffer — the composition of optax
+// with the memory traffic of a fused kernel.
 
 /// What every transform may read about the step being taken.
 public struct StepContext: Sendable {
@@ -13,99 +13,71 @@ public struct StepContext: Sendable {
     public let step: Int
     /// The segments of the flat parameter vector.
     public let layout: ParameterLayout
+    /// lrₜ, the learning rate of this step. `ScaleByLearningRate` multiplies the direction by −lrₜ;
+    /// transforms after it act in parameter units and may scale their own terms by it (Langevin
+    /// noise N(0, 2·lrₜ·T)).
+    public let learningRate: Double
     /// ‖g‖₂ of the gradient as it entered the step, when a transform asked for it
     /// (`needsGradientNorm`); nil otherwise.
     public let gradientNorm: Float?
-}
 
-/// One block of the flat vector, as a transform sees it while a step runs.
-///
-/// `direction` is the block of the update direction (the gradient on entry to the chain, the
-/// step direction on exit); a transform rewrites it in place. `parameters` are the same positions of
-/// θ before the step. Both point at the block's first scalar.
-public struct UpdateBlock {
-    /// The block number: block b covers positions b·`UpdateBlock.size` ..< (b+1)·`size` (clipped
-    /// to the vector). Random streams are keyed by position, not by this number.
-    public let index: Int
-    /// The positions of the block in the flat vector.
-    public let range: Range<Int>
-    /// The update direction for `range`, `range.count` scalars, mutable in place.
-    public let direction: UnsafeMutablePointer<Float>
-    /// θ for `range`, read-only.
-    public let parameters: UnsafePointer<Float>
-
-    /// The number of scalars in the block.
-    public var count: Int { range.count }
-
-    /// Scalars per block: 1024 Floats (4 KiB per buffer), so the direction block, the gradient, θ and
-    /// the state buffers for the same positions sit in L1 together. Small blocks also interleave a
-    /// noisy step's compute (generating normals) with its memory traffic finely enough for the
-    /// hardware prefetchers to stream during the compute: measured 10–25% faster than 2048 for a
-    /// noisy momentum step on 10M parameters. Divides `RandomStream.blockSize`, so noise never
-    /// depends on it.
-    public static let size = 1024
-
-    /// Calls `body(offset, count)` for each stretch of this block that lies inside one of `ranges`
-    /// (sorted, disjoint), with `offset` relative to the block's start.
-    @inline(__always)
-    public func forEachSubrange(in ranges: [Range<Int>], _ body: (_ offset: Int, _ count: Int) -> Void) {
-        // Binary search for the first range that ends after the block starts.
-        var low = 0, high = ranges.count
-        while low < high {
-            let mid = (low + high) / 2
-            if ranges[mid].upperBound <= range.lowerBound { low = mid + 1 } else { high = mid }
-        }
-        var k = low
-        while k < ranges.count && ranges[k].lowerBound < range.upperBound {
-            let lower = max(ranges[k].lowerBound, range.lowerBound)
-            let upper = min(ranges[k].upperBound, range.upperBound)
-            if lower < upper { body(lower - range.lowerBound, upper - lower) }
-            k += 1
-        }
+    /// A context for step `step` (for running a transform by hand, as in a test).
+    public init(step: Int, layout: ParameterLayout, learningRate: Double, gradientNorm: Float? = nil) {
+        self.step = step
+        self.layout = layout
+        self.learningRate = learningRate
+        self.gradientNorm = gradientNorm
     }
 }
 
-/// One block as a fused kernel sees it: the gradient as it entered the step and θ, which the
-/// kernel updates in place (θ ← θ + α·d). See `GradientTransform.applyFused(_:to:)`.
-public struct FusedBlock {
-    /// The positions of the block in the flat vector.
-    public let range: Range<Int>
-    /// g for `range`, as it entered the step.
-    public let gradient: UnsafePointer<Float>
-    /// θ for `range`, updated in place.
-    public let parameters: UnsafeMutablePointer<Float>
-    /// α = −lrₜ: the step adds α·d to θ.
-    public let alpha: Float
-    /// The direction starts as `sign`·g: +1, or −1 when maximizing.
-    public let sign: Float
-
-    /// The number of scalars in the block.
-    public var count: Int { range.count }
-
-    /// θ ← θ + α·(±g): the step of a chain that leaves the direction alone.
-    @inline(__always)
-    public func descend() {
-        Kernels.descend(gradient, sign: sign, parameters: parameters, alpha: alpha, count: count)
-    }
-}
-
-/// A piece of an optimizer step that rewrites the update direction, optax style.
+/// A piece of an optimizer step that rewrites the update, optax style.
 ///
 /// A transform is its configuration (a value) plus a `State` that the optimizer stores and
 /// checkpoints. Each step the optimizer calls `plan` once, with the state, to fix per-step scalars
-/// (a schedule's value, a clip factor, whether this is the first step) and take hold of
-/// per-parameter buffers; then `apply` once per block, possibly from several threads at once on
-/// disjoint blocks — so `apply` must only read the plan and write the block's own positions.
+/// (a schedule's value, a clip factor, whether this is the first step) and open its per-parameter
+/// buffers (`Tensor.openForStep(count:owner:)`); then `apply` once per block, possibly from several
+/// threads at once on disjoint blocks — so `apply` must only read the plan and write the block's
+/// own positions.
+///
+/// Transforms before `ScaleByLearningRate` see a direction in gradient units; transforms after it
+/// see the update Δθ itself, in parameter units. A transform written outside the module needs only
+/// the public pieces used here: `UpdateBlock`, `StepBuffer`, `NoiseStream` and `BlockMath`.
+///
+/// ```swift
+/// struct AddSquaredGradients: GradientTransform {          // an Adagrad-like accumulator
+///     static let stateKey = "squares"
+///     struct State: Codable, Sendable, Equatable { var squares: Tensor }
+///     func makeState(for layout: ParameterLayout) -> State { State(squares: .zeros([layout.count])) }
+///     func plan(_ state: inout State, context: StepContext) -> StepBuffer {
+///         state.squares.openForStep(count: context.layout.count, owner: "squares")
+///     }
+///     func apply(_ squares: StepBuffer, to block: UpdateBlock) {
+///         let s = squares.slice(for: block), d = block.directionBuffer
+///         BlockMath.addSquares(of: UnsafeBufferPointer(d), to: s)
+///         BlockMath.divide(d, bySquareRootOf: UnsafeBufferPointer(s), plus: 1e-10)
+///     }
+/// }
+/// ```
 public protocol GradientTransform: Sendable {
     /// Everything the transform remembers between steps. A copy is a checkpoint.
     associatedtype State: Codable, Sendable, Equatable
-    /// What `plan` fixes for one step: scalars and pointers into the state's buffers.
+    /// What `plan` fixes for one step: scalars and the opened state buffers.
     associatedtype Plan
+
+    /// The name of this transform's part in an encoded optimizer state. Parts are stored by name,
+    /// not by position in the chain, so adding a stage leaves the other parts' keys alone; two
+    /// parts of one chain must not share a name. Default: the type's name.
+    static var stateKey: String { get }
 
     /// The state before the first step, for parameters laid out as `layout`.
     func makeState(for layout: ParameterLayout) -> State
 
-    /// Fixes the step's scalars and prepares state buffers. Called once per applied step, before
+    /// Throws `OptimizerError.stateMismatch` if `state` (a restored checkpoint) does not fit this
+    /// transform for parameters laid out as `layout`: wrong buffer sizes, flags that contradict
+    /// each other. Default: accepts every state.
+    func validate(_ state: State, for layout: ParameterLayout) throws
+
+    /// Fixes the step's scalars and opens state buffers. Called once per applied step, before
     /// any `apply`; a skipped step never calls it.
     func plan(_ state: inout State, context: StepContext) -> Plan
 
@@ -116,23 +88,43 @@ public protocol GradientTransform: Sendable {
     /// as it entered the step, so it must come first in a chain (`Chain` checks).
     var needsGradientNorm: Bool { get }
 
-    /// True if, under `plan`, `apply` leaves every direction exactly as it found it (no clipping
+    /// True if, under `plan`, `apply` leaves every value exactly as it found it (no clipping
     /// this step, σₜ = 0, λ = 0, μ = 0). A chain skips such a part, so its neighbour can fuse.
     /// Default: false.
     func isIdentity(_ plan: Plan) -> Bool
 
+    /// c if, under `plan`, `apply` only multiplies every value by the constant c (the learning
+    /// rate's −lrₜ), so a fused kernel before it can fold c into its step size; else nil (the default).
+    func scaleFactor(_ plan: Plan) -> Float?
+
     /// The whole update of one block in a single pass, θ ← θ + α·transform(±g), read straight
-    /// from the gradient with no scratch direction: what PyTorch calls a fused step. Returns true
-    /// if it did so, false (touching nothing) if the transform has no fused kernel for `plan`;
-    /// the optimizer then takes the general path. Both paths must give the same bits.
+    /// from the gradient with no scratch: what PyTorch calls a fused step. Returns true if it did
+    /// so, false (touching nothing) if the transform has no fused kernel for `plan`; the optimizer
+    /// then takes the general path. Both paths must give the same bits.
     /// Default: `block.descend()` when `isIdentity(plan)`, otherwise false.
     func applyFused(_ plan: Plan, to block: FusedBlock) -> Bool
+
+    /// Writes `state` as this transform's named part(s) of an optimizer state. `Chain` writes one
+    /// part per link; the default writes `state` under `stateKey`.
+    static func encodeParts(_ state: State, into container: inout KeyedEncodingContainer<StatePartKey>) throws
+
+    /// Reads the part(s) `encodeParts` wrote; a missing part is `DecodingError.keyNotFound`.
+    static func decodeParts(from container: KeyedDecodingContainer<StatePartKey>) throws -> State
+
+    /// The names of the parts `encodeParts` writes, in chain order.
+    static var partKeys: [String] { get }
 }
 
 extension GradientTransform {
+    public static var stateKey: String { String(describing: Self.self) }
+
+    public func validate(_ state: State, for layout: ParameterLayout) throws {}
+
     public var needsGradientNorm: Bool { false }
 
     public func isIdentity(_ plan: Plan) -> Bool { false }
+
+    public func scaleFactor(_ plan: Plan) -> Float? { nil }
 
     @inline(__always)
     public func applyFused(_ plan: Plan, to block: FusedBlock) -> Bool {
@@ -140,107 +132,38 @@ extension GradientTransform {
         block.descend()
         return true
     }
+
+    public static func encodeParts(_ state: State, into container: inout KeyedEncodingContainer<StatePartKey>) throws {
+        try container.encode(state, forKey: StatePartKey(stateKey))
+    }
+
+    public static func decodeParts(from container: KeyedDecodingContainer<StatePartKey>) throws -> State {
+        try container.decode(State.self, forKey: StatePartKey(stateKey))
+    }
+
+    public static var partKeys: [String] { [stateKey] }
 }
 
-// MARK: - Chain
-
-/// `first`, then `second`, block by block.
-public struct Chain<First: GradientTransform, Second: GradientTransform>: GradientTransform {
-    /// Runs first.
-    public let first: First
-    /// Runs second, on what `first` left.
-    public let second: Second
-
-    /// `first` then `second`. Stops if `second` needs the gradient norm: that norm is of the
-    /// gradient entering the chain, which `second` does not see.
-    public init(_ first: First, _ second: Second) {
-        check(!second.needsGradientNorm,
-                     "\(Second.self) reads the gradient's norm, so it must come first in a chain")
-        self.first = first
-        self.second = second
-    }
-
-    /// The states of both parts.
-    public struct State: Codable, Sendable, Equatable {
-        /// `first`'s state.
-        public var first: First.State
-        /// `second`'s state.
-        public var second: Second.State
-    }
-
-    /// Both plans.
-    public struct Plan {
-        let first: First.Plan
-        let second: Second.Plan
-    }
-
-    public var needsGradientNorm: Bool { first.needsGradientNorm }
-
-    public func makeState(for layout: ParameterLayout) -> State {
-        State(first: first.makeState(for: layout), second: second.makeState(for: layout))
-    }
-
-    public func plan(_ state: inout State, context: StepContext) -> Plan {
-        Plan(first: first.plan(&state.first, context: context), second: second.plan(&state.second, context: context))
-    }
-
-    @inline(__always)
-    public func apply(_ plan: Plan, to block: UpdateBlock) {
-        first.apply(plan.first, to: block)
-        second.apply(plan.second, to: block)
-    }
-
-    public func isIdentity(_ plan: Plan) -> Bool { first.isIdentity(plan.first) && second.isIdentity(plan.second) }
-
-    /// Fuses when at most one part does anything this step: that part's fused kernel runs alone.
-    @inline(__always)
-    public func applyFused(_ plan: Plan, to block: FusedBlock) -> Bool {
-        if first.isIdentity(plan.first) { return second.applyFused(plan.second, to: block) }
-        if second.isIdentity(plan.second) { return first.applyFused(plan.first, to: block) }
-        return false
-    }
-}
-
-/// `a` then `b`.
-public func chain<A: GradientTransform, B: GradientTransform>(_ a: A, _ b: B) -> Chain<A, B> { Chain(a, b) }
-
-/// `a`, `b`, then `c`.
-public func chain<A: GradientTransform, B: GradientTransform, C: GradientTransform>(
-    _ a: A, _ b: B, _ c: C
-) -> Chain<Chain<A, B>, C> { Chain(Chain(a, b), c) }
-
-/// `a`, `b`, `c`, then `d`.
-public func chain<A: GradientTransform, B: GradientTransform, C: GradientTransform, D: GradientTransform>(
-    _ a: A, _ b: B, _ c: C, _ d: D
-) -> Chain<Chain<Chain<A, B>, C>, D> { Chain(Chain(Chain(a, b), c), d) }
-
-/// `a`, `b`, `c`, `d`, then `e`.
-public func chain<A: GradientTransform, B: GradientTransform, C: GradientTransform, D: GradientTransform, E: GradientTransform>(
-    _ a: A, _ b: B, _ c: C, _ d: D, _ e: E
-) -> Chain<Chain<Chain<Chain<A, B>, C>, D>, E> { Chain(Chain(Chain(Chain(a, b), c), d), e) }
-
-// MARK: - Identity
-
-/// Leaves the direction as it is: plain gradient descent when it is the whole chain.
-public struct Identity: GradientTransform {
-    /// The identity transform.
+/// The state of a transform that remembers nothing. A stateless part writes nothing into a
+/// checkpoint and takes no name there, so it can appear in a chain any number of times.
+public struct NoState: Codable, Sendable, Equatable {
+    /// The empty state.
     public init() {}
-    /// Stateless.
-    public struct State: Codable, Sendable, Equatable {}
-    public func makeState(for layout: ParameterLayout) -> State { State() }
-    public func plan(_ state: inout State, context: StepContext) {}
-    @inline(__always) public func apply(_ plan: Void, to block: UpdateBlock) {}
-    public func isIdentity(_ plan: Void) -> Bool { true }
 }
 
-// MARK: - Per-parameter buffers
+extension GradientTransform where State == NoState {
+    public func makeState(for layout: ParameterLayout) -> NoState { NoState() }
+    public static func encodeParts(_ state: NoState, into container: inout KeyedEncodingContainer<StatePartKey>) throws {}
+    public static func decodeParts(from container: KeyedDecodingContainer<StatePartKey>) throws -> NoState { NoState() }
+    public static var partKeys: [String] { [] }
+}
 
-extension Tensor {
-    /// The scalars' base address after making the storage unique. Valid while this tensor is
-    /// neither copied-and-written nor released: a transform's state holds its buffers for a whole
-    /// step, so a plan may keep the pointer until the step ends.
-    mutating func uniqueBaseAddress() -> UnsafeMutablePointer<Float> {
-        makeUnique()
-        return storage.pointer
-    }
+/// The key of one transform's part in an encoded optimizer state (its `stateKey`).
+public struct StatePartKey: CodingKey, Hashable, Sendable {
+    public let stringValue: String
+    public var intValue: Int? { nil }
+    /// The part called `name`.
+    public init(_ name: String) { stringValue = name }
+    public init?(stringValue: String) { self.stringValue = stringValue }
+    public init?(intValue: Int) { nil }
 }

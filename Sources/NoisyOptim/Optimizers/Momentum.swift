@@ -29,6 +29,8 @@ public struct Momentum: GradientTransform {
         self.nesterov = nesterov
     }
 
+    public static var stateKey: String { "momentum" }
+
     /// The velocity v and whether it holds a first value yet.
     public struct State: Codable, Sendable, Equatable {
         /// v, one scalar per parameter (empty when μ = 0).
@@ -49,13 +51,20 @@ public struct Momentum: GradientTransform {
         State(velocity: .zeros([momentum == 0 ? 0 : layout.count]), hasVelocity: false)
     }
 
+    public func validate(_ state: State, for layout: ParameterLayout) throws {
+        let needed = momentum == 0 ? 0 : layout.count
+        guard state.velocity.shape == [needed] else {
+            throw OptimizerError.stateMismatch(part: "momentum.velocity", expected: "shape [\(needed)]",
+                                               found: "shape \(state.velocity.shape)")
+        }
+    }
+
     public func plan(_ state: inout State, context: StepContext) -> Plan {
         guard momentum != 0 else { return Plan(velocity: nil, momentum: 0, gradientScale: 1, first: false) }
-        check(state.velocity.count == context.layout.count,
-                     "momentum state has \(state.velocity.count) scalars for \(context.layout.count) parameters")
+        let velocity = state.velocity.openForStep(count: context.layout.count, owner: "momentum")
         let first = !state.hasVelocity
         state.hasVelocity = true
-        return Plan(velocity: state.velocity.uniqueBaseAddress(), momentum: Float(momentum),
+        return Plan(velocity: velocity.base, momentum: Float(momentum),
                     gradientScale: Float(1 - dampening), first: first)
     }
 

@@ -16,31 +16,35 @@ public struct StepReport: Sendable, Equatable {
 }
 
 /// An optimizer created for one flat parameter vector: it owns its state, which is never optional
-/// and always `Codable`.
+/// and always `Codable`, and restores a checkpoint only if it fits.
 ///
 /// A step follows one order (DESIGN.md): sample W → perturb θ → evaluate ∇ → clip → add gradient
-/// noise → weight decay → momentum / adaptive scaling → × learning rate → apply. Randomness is
+/// noise → weight decay → momentum / adaptive scaling → × learning rate → parameter noise → apply. Randomness is
 /// counter-based and keyed by (seed, step), so saving `state` mid-run, restoring it into an
 /// optimizer built with the same hyperparameters and continuing reproduces the uninterrupted run
 /// bit for bit, noise included.
 ///
 /// ```swift
 /// let objective = model.objective(on: data)     // (θ, W) ↦ (Σᵢ Wᵢ ℓᵢ(θ), ∇)
-/// var optimizer = try SGD(layout: model.layout, learningRate: 0.1, momentum: 0.9,
-///                         sampling: SGDSampling(exampleCount: data.count, batchSize: 32))
+/// var optimizer = try SGD(layout: model.layout, learningRate: 0.1, momentum: 0.9)
+///     .withSampling(SGDSampling(exampleCount: data.count, batchSize: 32), seed: 1)
 /// for _ in 0..<1000 {
 ///     try optimizer.step(&parameters, objective: objective)
 /// }
 /// ```
 public protocol Optimizer: Sendable {
     /// Everything the optimizer remembers between steps: step count, velocities, moments, the
-    /// random streams' keys. Assign a decoded copy to resume a run.
+    /// random streams' keys. `restore(_:)` a decoded copy to resume a run.
     associatedtype State: Codable, Sendable, Equatable
 
     /// The segments of the parameter vector the optimizer was created for.
     var layout: ParameterLayout { get }
     /// The state; a copy is a checkpoint.
-    var state: State { get set }
+    var state: State { get }
+
+    /// Continues from a checkpoint. Throws `OptimizerError.stateMismatch` naming both sides if
+    /// `state` does not fit this optimizer (another layout, chain or buffer size), changing nothing.
+    mutating func restore(_ state: State) throws
     /// Steps applied so far: the t of the next step.
     var stepCount: Int { get }
 

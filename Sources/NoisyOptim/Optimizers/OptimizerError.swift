@@ -9,6 +9,9 @@ public enum OptimizerError: Error, CustomStringConvertible, Equatable, Sendable 
     /// The gradient of step `step` (counted from 0) holds `count` NaN or infinite values, and the
     /// policy is `.throwError`. The parameters and the optimizer state are unchanged.
     case nonFiniteGradient(step: Int, count: Int)
+    /// A restored state does not fit the optimizer: `part` of it was `found` where the optimizer
+    /// needs `expected` (a buffer size, a step count). The optimizer is unchanged.
+    case stateMismatch(part: String, expected: String, found: String)
 
     public var description: String {
         switch self {
@@ -16,6 +19,8 @@ public enum OptimizerError: Error, CustomStringConvertible, Equatable, Sendable 
             return "invalid hyperparameter \(name) = \(value): requires \(requirement)"
         case let .nonFiniteGradient(step, count):
             return "the gradient of step \(step) has \(count) non-finite value(s); parameters and state are unchanged"
+        case let .stateMismatch(part, expected, found):
+            return "the restored state does not fit this optimizer: \(part) is \(found), the optimizer needs \(expected)"
         }
     }
 }

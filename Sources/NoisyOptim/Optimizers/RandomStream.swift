@@ -14,6 +14,10 @@ enum RandomStream: UInt64 {
     case gradientNoise = 0x6E6F_6973_6521   // distinct constants keep the streams of one seed apart
     case sampling = 0x7361_6D70_6C65
     case perturbation = 0x7065_7274_7572
+    case parameterNoise = 0x7061_7261_6D73
+
+    /// The public stream of `seed` under this stream's constant.
+    func stream(seed: UInt64) -> NoiseStream { NoiseStream(seed: seed, stream: rawValue) }
 
     /// Scalars per keyed block of noise: position i of a step's noise is value i mod 2048 of block
     /// ⌊i / 2048⌋'s generator. Fixed, so the noise never depends on how a step cuts its work.
@@ -29,9 +33,7 @@ enum RandomStream: UInt64 {
     }
 
     /// The key of this stream at step `step` for `seed`.
-    func key(seed: UInt64, step: Int) -> UInt64 {
-        RandomStream.mix(RandomStream.mix(seed ^ rawValue) &+ UInt64(truncatingIfNeeded: step))
-    }
+    func key(seed: UInt64, step: Int) -> UInt64 { stream(seed: seed).stepKey(step) }
 
     /// The generator of block `block` under a step key.
     @inline(__always)

@@ -25,6 +25,8 @@ public struct ScaleByAdam: GradientTransform {
         self.epsilon = epsilon
     }
 
+    public static var stateKey: String { "adam" }
+
     /// The first and second moment estimates.
     public struct State: Codable, Sendable, Equatable {
         /// m.
@@ -45,9 +47,18 @@ public struct ScaleByAdam: GradientTransform {
         State(firstMoment: .zeros([layout.count]), secondMoment: .zeros([layout.count]))
     }
 
+    public func validate(_ state: State, for layout: ParameterLayout) throws {
+        for (name, moment) in [("adam.firstMoment", state.firstMoment), ("adam.secondMoment", state.secondMoment)]
+        where moment.shape != [layout.count] {
+            throw OptimizerError.stateMismatch(part: name, expected: "shape [\(layout.count)]", found: "shape \(moment.shape)")
+        }
+    }
+
     public func plan(_ state: inout State, context: StepContext) -> Plan {
         let t = Double(context.step + 1)
-        return Plan(m: state.firstMoment.uniqueBaseAddress(), v: state.secondMoment.uniqueBaseAddress(),
+        let n = context.layout.count
+        return Plan(m: state.firstMoment.openForStep(count: n, owner: "adam.firstMoment").base,
+                    v: state.secondMoment.openForStep(count: n, owner: "adam.secondMoment").base,
                     correction1: Float(1 / (1 - pow(beta1, t))),
                     correction2: Float(1 / (1 - pow(beta2, t)).squareRoot()))
     }

@@ -98,6 +98,12 @@ public struct Schedule: Sendable {
         return Schedule(rule: .warmup(steps: steps, from: from, then: then.rule), closure: then.closure)
     }
 
+    /// Linear warm-up in PyTorch's `LinearLR` terms: from `startFactor` × `then`'s first value at
+    /// t = 0 up to that value over `steps` steps, then `then` (its clock started at t − steps).
+    public static func warmup(steps: Int, startFactor: Double, then: Schedule) -> Schedule {
+        warmup(steps: steps, from: startFactor * then.value(at: 0), then: then)
+    }
+
     /// Any function of the step. Not `Codable`: encoding it throws.
     public static func custom(_ value: @escaping @Sendable (Int) -> Double) -> Schedule {
         Schedule(rule: .custom, closure: value)

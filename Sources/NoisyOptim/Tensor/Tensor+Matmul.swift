@@ -1,12 +1,13 @@
 // Tensor+Matmul: matrix products through the packed GEMM.
 
-/// The matrix product op(a)·op(b), where op transposes when asked (without copying).
+/// The matrix product op(a)·op(b), where op transposes when asked (without copying):
+/// `matmul(x, w, transposingB: true)` is x·wᵀ.
 ///
 /// - Parameters:
-///   - a: an m×k matrix (k×m when `transposeA`).
-///   - b: a k×n matrix (n×k when `transposeB`).
+///   - a: an m×k matrix (k×m when `transposingA`).
+///   - b: a k×n matrix (n×k when `transposingB`).
 /// - Returns: the m×n product.
-public func matmul(_ a: Tensor, transposed transposeA: Bool = false, _ b: Tensor, transposed transposeB: Bool = false) -> Tensor {
+public func matmul(_ a: Tensor, _ b: Tensor, transposingA transposeA: Bool = false, transposingB transposeB: Bool = false) -> Tensor {
     check(a.rank == 2 && b.rank == 2, "matmul needs two matrices, shapes are \(a.shape) and \(b.shape)")
     let m = transposeA ? a.shape[1] : a.shape[0]
     let k = transposeA ? a.shape[0] : a.shape[1]

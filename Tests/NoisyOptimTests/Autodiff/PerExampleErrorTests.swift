@@ -31,7 +31,7 @@ import Testing
             // Gathers every example instead of the ones W lists (one of which has weight 0).
             _ = Tape().valueWithPerExampleGradients(at: model.initialParameters(seed: 1), in: model.layout,
                                                     examples: [0, 2, 3], weights: [1, 0, 1]) { tape, _ in
-                squaredError(predictions: model(tape.constant(x)), targets: Tensor(shape: [4, 1], repeating: 0))
+                squaredError(predictions: model(tape.constant(x)), targets: Tensor(shape: [4, 1], repeating: 0), convention: .sum)
             }
         }
         expectMessage(result, ["the losses have shape [4] but 2 examples have a non-zero weight", "shape [2]"])

@@ -302,8 +302,8 @@ import Testing
             let w = tape.parameter(tied)
             let h = tanh(linear(tanh(first(x)), weight: w, bias: nil))
             let g = linear(h, weight: w, bias: nil) * tape.parameter(scale)
-            let p = matmul(tanh(matmul(g, tape.parameter(product))), transposed: false, tape.parameter(transposed), transposed: true)
-            return squaredError(predictions: p, targets: tape.constant(targets).gatheringRows(examples))
+            let p = matmul(tanh(matmul(g, tape.parameter(product))), tape.parameter(transposed), transposingB: true)
+            return squaredError(predictions: p, targets: tape.constant(targets).gatheringRows(examples), convention: .sum)
         }
     }
 
@@ -395,7 +395,7 @@ import Testing
         let kept = [relu(y), y * tape.constant(Tensor([1, 2, 3, 4])), matmul(y, square4), y.logSoftmax(),
                     y.sum(alongAxis: 1), y.reshaped(to: [4, 2, 2]), linear(y, weight: square4, bias: nil),
                     matmul(x, tape.constant(Tensor(shape: [3, 2], repeating: 1)))]
-        let mixed = [y.transposed(), y.sum(), y.sum(alongAxis: 0), matmul(y, transposed: true, square4), matmul(square4, y),
+        let mixed = [y.transposed(), y.sum(), y.sum(alongAxis: 0), matmul(y, square4, transposingA: true), matmul(square4, y),
                      y.gatheringRows([1, 0, 2, 3]), y.reshaped(to: [2, 8]), y.sum(alongAxis: 1).logSoftmax(),
                      y.sum(alongAxis: 1) * y.sum(alongAxis: 1).reshaped(to: [4, 1]), linear(square4, weight: y, bias: nil)]
         let state = tape.rowDependence(rows: 4)

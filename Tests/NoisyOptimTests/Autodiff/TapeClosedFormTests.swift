@@ -67,7 +67,7 @@ import Testing
         let g = Tensor(shape: [m, n], scalars: generator.floats(m * n))
         let (value, ga, gb) = Tape().record { tape in
             let x = tape.variable(a), y = tape.variable(b)
-            let c = matmul(x, transposed: transposeA, y, transposed: transposeB)
+            let c = matmul(x, y, transposingA: transposeA, transposingB: transposeB)
             tape.backward(from: c, seed: g)
             return (c.value, tape.gradient(of: x), tape.gradient(of: y))
         }
@@ -128,7 +128,7 @@ import Testing
     /// Σ wᵢℓᵢ with squared error: ∂/∂pᵢ = 2wᵢ(pᵢ − tᵢ); the weights receive the losses.
     @Test func weightedSquaredError() {
         let p = Tensor([1, 2, 3, 4]), t = Tensor([0, 2, 5, 3.5]), w = Tensor([0.5, 1, 0.25, 2])
-        let (value, gradients) = valueWithGradient(at: p, w) { p, w in weightedSum(squaredError(predictions: p, targets: t), weights: w) }
+        let (value, gradients) = valueWithGradient(at: p, w) { p, w in weightedSum(squaredError(predictions: p, targets: t, convention: .sum), weights: w) }
         #expect(value == 0.5 * 1 + 0 + 0.25 * 4 + 2 * 0.25)
         #expect(gradients.0.scalars == [1, 0, -1, 2])
         #expect(gradients.1.scalars == [1, 0, 4, 0.25])
@@ -162,7 +162,7 @@ import Testing
             let rows = tape.constant(x).gatheringRows(weights.indices)
             let predictions = matmul(rows, tape.parameter(theta)).reshaped(to: [-1])
             let targets = tape.constant(y).gatheringRows(weights.indices)
-            return weightedSum(squaredError(predictions: predictions, targets: targets), weights: weights.weights)
+            return weightedSum(squaredError(predictions: predictions, targets: targets, convention: .sum), weights: weights.weights)
         }
         let (loss, gradient) = try f(point, weights)
         #expect(try f(point, weights) == (loss, gradient), "a second call on the reused tape gives the same numbers")
@@ -178,7 +178,7 @@ import Testing
         if !sparse {
             // Same numbers, written as Xᵀ(Xθ − y)·(2/n).
             let residuals = matmul(x, point.slice(theta)).reshaped(to: [n]) - y
-            let closedForm = matmul(x, transposed: true, residuals.reshaped(to: [n, 1])) * (2 / Float(n))
+            let closedForm = matmul(x, residuals.reshaped(to: [n, 1]), transposingA: true) * (2 / Float(n))
             expectClose(closedForm.scalars, expectedGradient.map(Float.init), absoluteTolerance: 1e-5)
         }
         #expect(gradient.shape == [layout.count])

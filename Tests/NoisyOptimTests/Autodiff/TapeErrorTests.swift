@@ -83,7 +83,7 @@ import Testing
     @Test func lossMismatchNamesBothShapes() async {
         let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             Tape().record { tape in
-                _ = squaredError(predictions: tape.variable(Tensor(shape: [4, 2], repeating: 1)), targets: Tensor([1, 2, 3, 4]))
+                _ = squaredError(predictions: tape.variable(Tensor(shape: [4, 2], repeating: 1)), targets: Tensor([1, 2, 3, 4]), convention: .sum)
             }
         }
         expectMessage(result, ["squaredError: predictions [4, 2] and targets [4] must have the same shape"])

@@ -21,9 +21,9 @@ import Testing
         GradientCase("x + constant tensor", [[2, 3]]) { $0[0] * Tensor([1, -2, 3]) + Tensor([[1], [2]]) },
         // Matrix products, in every transpose combination, and the fused linear layer.
         GradientCase("matmul", [[3, 4], [4, 2]]) { matmul($0[0], $0[1]) },
-        GradientCase("matmul aᵀ", [[4, 3], [4, 2]]) { matmul($0[0], transposed: true, $0[1]) },
-        GradientCase("matmul bᵀ", [[3, 4], [2, 4]]) { matmul($0[0], transposed: false, $0[1], transposed: true) },
-        GradientCase("matmul aᵀbᵀ", [[4, 3], [2, 4]]) { matmul($0[0], transposed: true, $0[1], transposed: true) },
+        GradientCase("matmul aᵀ", [[4, 3], [4, 2]]) { matmul($0[0], $0[1], transposingA: true) },
+        GradientCase("matmul bᵀ", [[3, 4], [2, 4]]) { matmul($0[0], $0[1], transposingB: true) },
+        GradientCase("matmul aᵀbᵀ", [[4, 3], [2, 4]]) { matmul($0[0], $0[1], transposingA: true, transposingB: true) },
         GradientCase("linear with bias", [[3, 4], [4, 2], [2]]) { linear($0[0], weight: $0[1], bias: $0[2]) },
         GradientCase("linear without bias", [[3, 4], [4, 2]]) { linear($0[0], weight: $0[1], bias: nil) },
         GradientCase("transposed", [[2, 5]]) { $0[0].transposed() * $0[0].transposed() },
@@ -50,8 +50,8 @@ import Testing
         // Losses.
         GradientCase("softmax cross-entropy", [[4, 5]]) { softmaxCrossEntropy(logits: $0[0] * 2, labels: [0, 4, 2, 2]) },
         GradientCase("softmax cross-entropy, 19 classes", [[2, 19]]) { softmaxCrossEntropy(logits: $0[0], labels: [18, 3]) },
-        GradientCase("squared error", [[4, 3], [4, 3]]) { squaredError(predictions: $0[0], targets: $0[1]) },
-        GradientCase("squared error of a vector", [[5], [5]]) { squaredError(predictions: $0[0], targets: $0[1]) },
+        GradientCase("squared error", [[4, 3], [4, 3]]) { squaredError(predictions: $0[0], targets: $0[1], convention: .sum) },
+        GradientCase("squared error of a vector", [[5], [5]]) { squaredError(predictions: $0[0], targets: $0[1], convention: .sum) },
         GradientCase("weighted sum", [[6], [6]]) { weightedSum($0[0], weights: $0[1]) },
         GradientCase("weighted sum of per-example losses", [[3, 4], [3]]) { x in
             weightedSum(softmaxCrossEntropy(logits: x[0], labels: [1, 0, 3]), weights: x[1])

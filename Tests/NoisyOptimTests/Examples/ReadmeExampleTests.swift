@@ -13,10 +13,9 @@ import Testing
         var parameters = model.initialParameters(seed: 7)        // every weight in one flat vector
         let objective = model.objective(on: data)                // (θ, W) ↦ (Σᵢ Wᵢ ℓᵢ(θ), gradient)
 
-        var optimizer = try SGD(
-            layout: model.layout, learningRate: 0.01, momentum: 0.9,
-            gradientNoise: GradientNoise(eta: 0.01, seed: 1),    // Neelakantan et al. 2015
-            sampling: SGDSampling(exampleCount: data.count, batchSize: 32), samplingSeed: 2)
+        var optimizer = try SGD(layout: model.layout, learningRate: 0.01, momentum: 0.9)
+            .withSampling(SGDSampling(exampleCount: data.count, batchSize: 32), seed: 2)
+            .withGradientNoise(GradientNoise(eta: 0.01, seed: 1))     // Neelakantan et al. 2015
         for _ in 0..<150 {
             try optimizer.step(&parameters, objective: objective)
         }

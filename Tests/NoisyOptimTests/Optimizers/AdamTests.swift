@@ -30,7 +30,7 @@ import Testing
     @Test func decoupledDecayIsAddedAfterScaling() throws {
         // θ₀ = 2, g = 4, λ = 0.5, lr = 0.1. AdamW: d = 1 + 0.5·2 = 2 → θ₁ = 1.8.
         // Adam (coupled): g' = 4 + 1 = 5, d = 1 → θ₁ = 1.9.
-        var adamW = try Adam(layout: .flat(count: 1), learningRate: 0.1, epsilon: 1e-30, weightDecay: 0.5, decoupledWeightDecay: true)
+        var adamW = try AdamW(layout: .flat(count: 1), learningRate: 0.1, epsilon: 1e-30, weightDecay: 0.5)
         var adam = try Adam(layout: .flat(count: 1), learningRate: 0.1, epsilon: 1e-30, weightDecay: 0.5)
         var a = Tensor([2]), b = Tensor([2])
         try adamW.step(&a, gradient: Tensor([4]))
@@ -70,7 +70,7 @@ import Testing
         var layout = ParameterLayout()
         layout.append("a", shape: [1])
         layout.append("b", shape: [1])
-        var sgd = try SGD(layout: layout, learningRate: 1, clipping: .globalNorm(1))
+        var sgd = try SGD(layout: layout, learningRate: 1).withClipping(.globalNorm(1))
         var theta = Tensor([0, 0])
         try sgd.step(&theta, gradient: Tensor([3, 4]))
         expectClose(theta.scalars, [-0.6, -0.8], relativeTolerance: 1e-6)
@@ -80,7 +80,7 @@ import Testing
     }
 
     @Test func valueClampsEachElement() throws {
-        var sgd = try SGD(layout: .flat(count: 4), learningRate: 1, clipping: .value(0.5))
+        var sgd = try SGD(layout: .flat(count: 4), learningRate: 1).withClipping(.value(0.5))
         var theta = Tensor.zeros([4])
         try sgd.step(&theta, gradient: Tensor([2, -3, 0.25, -0.5]))
         #expect(theta.scalars == [-0.5, 0.5, -0.25, 0.5])
@@ -88,7 +88,7 @@ import Testing
 
     @Test func clippingComesBeforeWeightDecay() throws {
         // θ = 10, g = 100 clipped by value to 1, then + λθ = 1 + 0.1·10 = 2: θ₁ = 10 − 0.1·2 = 9.8.
-        var sgd = try SGD(layout: .flat(count: 1), learningRate: 0.1, weightDecay: 0.1, clipping: .value(1))
+        var sgd = try SGD(layout: .flat(count: 1), learningRate: 0.1, weightDecay: 0.1).withClipping(.value(1))
         var theta = Tensor([10])
         try sgd.step(&theta, gradient: Tensor([100]))
         expectClose(theta.scalar, 9.8, relativeTolerance: 1e-6)

@@ -27,7 +27,7 @@ import Testing
         let saved = try JSONEncoder().encode(first.state)
         let savedParameters = try JSONEncoder().encode(y)
         var resumed = try make()
-        resumed.state = try JSONDecoder().decode(O.State.self, from: saved)
+        try resumed.restore(try JSONDecoder().decode(O.State.self, from: saved))
         var z = try JSONDecoder().decode(Tensor.self, from: savedParameters)
         for g in gradients[3...] { try resumed.step(&z, gradient: g) }
 
@@ -41,8 +41,8 @@ import Testing
     }
 
     @Test func adamW() throws {
-        try resumesExactly({ try Adam(layout: .flat(count: 3000), learningRate: 0.01, weightDecay: 0.1,
-                                      decoupledWeightDecay: true, clipping: .globalNorm(5)) }, count: 3000)
+        try resumesExactly({ try AdamW(layout: .flat(count: 3000), learningRate: 0.01, weightDecay: 0.1)
+            .withClipping(.globalNorm(5)) }, count: 3000)
     }
 
     @Test func aCopyIsACheckpoint() throws {
@@ -52,7 +52,7 @@ import Testing
         let copy = sgd
         try sgd.step(&theta, gradient: Tensor(shape: [100], repeating: 1))
         // The copy's velocity was not touched by the original's second step (copy-on-write).
-        #expect(copy.state.transform.second.velocity == Tensor(shape: [100], repeating: 1))
+        #expect(copy.state.rule.second.velocity == Tensor(shape: [100], repeating: 1))
         #expect(copy.stepCount == 1 && sgd.stepCount == 2)
     }
 
@@ -64,7 +64,7 @@ import Testing
         for _ in 0..<4 { try first.step(&y, objective: objective) }
         let saved = try JSONEncoder().encode(first.state)
         var resumed = try make()
-        resumed.state = try JSONDecoder().decode(O.State.self, from: saved)
+        try resumed.restore(try JSONDecoder().decode(O.State.self, from: saved))
         for _ in 0..<4 { try resumed.step(&y, objective: objective) }
         #expect(y.scalars.map(\.bitPattern) == x.scalars.map(\.bitPattern))
         #expect(resumed.state == straight.state)
@@ -73,10 +73,34 @@ import Testing
     @Test func noisyMultiplicativeSGDWithMomentum() throws {
         let p = LeastSquares.synthetic()
         try closureRunResumesExactly({
-            try MultiplicativeSGD(layout: .flat(count: p.columns), learningRate: 0.01,
-                                  sampling: RandomBatch(exampleCount: p.rows, batchSize: 8), samplingSeed: 7,
-                                  momentum: 0.9, gradientNoise: GradientNoise(eta: 0.3, seed: 8))
+            try SGD(layout: .flat(count: p.columns), learningRate: 0.01, momentum: 0.9)
+                .withSampling(RandomBatch(exampleCount: p.rows, batchSize: 8), seed: 7)
+                .withGradientNoise(GradientNoise(eta: 0.3, seed: 8))
         }, objective: p.objective, count: p.columns)
+    }
+
+    @Test func everySiteAroundAdam() throws {
+        let p = LeastSquares.synthetic()
+        try closureRunResumesExactly({
+            try Adam(layout: .flat(count: p.columns), learningRate: 0.01, weightDecay: 0.01)
+                .withSampling(RandomBatch(exampleCount: p.rows, batchSize: 8), seed: 1)
+                .withPerturbation(Perturbation(sigma: 0.05, mode: .everyParameter, seed: 2))
+                .withClipping(.globalNorm(10))
+                .withGradientNoise(GradientNoise(eta: 0.1, seed: 3))
+                .withParameterNoise(.langevin(temperature: 0.01, seed: 4))
+        }, objective: p.objective, count: p.columns)
+    }
+
+    @Test func antiCorrelatedPerturbationWithMomentumAndParameterNoise() throws {
+        let q = Quadratic.conditioned(10, dimension: 20)
+        var layout = ParameterLayout()
+        layout.append("a", shape: [12])
+        layout.append("b", shape: [8])
+        try closureRunResumesExactly({
+            try SGD(layout: layout, learningRate: 0.05, momentum: 0.5)
+                .withPerturbation(Perturbation(sigma: 0.1, mode: .allSegments, antiCorrelated: true, seed: 5))
+                .withParameterNoise(ParameterNoise(standardDeviation: 0.01, seed: 6))
+        }, objective: q.objective, count: 20)
     }
 
     @Test func antiCorrelatedLayerWisePGD() throws {
@@ -85,8 +109,8 @@ import Testing
         layout.append("a", shape: [12])
         layout.append("b", shape: [8])
         try closureRunResumesExactly({
-            try PerturbedGD(layout: layout, learningRate: 0.05, sigma: 0.1, perturbation: .layerWise,
-                            antiCorrelated: true, seed: 3)
+            try PerturbedGD(layout: layout, learningRate: 0.05,
+                            perturbation: Perturbation(sigma: 0.1, mode: .layerWise, antiCorrelated: true, seed: 3))
         }, objective: q.objective, count: 20)
     }
 }

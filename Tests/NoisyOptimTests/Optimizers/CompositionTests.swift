@@ -11,13 +11,15 @@ import Testing
         layout.append("b", shape: [100], role: .bias)
         let noise = GradientNoise(eta: .exponential(initial: 0.1, factor: 0.9), gamma: 0.55, seed: 6)
         var named = try SGD(layout: layout, learningRate: .cosine(initial: 0.1, totalSteps: 10), momentum: 0.9,
-                            nesterov: true, weightDecay: 0.01, weightDecayFilter: .excludingBiases,
-                            clipping: .globalNorm(2), gradientNoise: noise)
+                            nesterov: true, weightDecay: 0.01, weightDecayFilter: .excludingBiases)
+            .withClipping(.globalNorm(2))
+            .withGradientNoise(noise)
         var composed = try ChainOptimizer(
             layout: layout,
-            transform: chain(try ClipGradient(.globalNorm(2)), try AddGradientNoise(noise),
-                             try AddWeightDecay(0.01, filter: .roles([.weight])), try Momentum(0.9, nesterov: true)),
+            rule: chain(try AddWeightDecay(0.01, filter: .roles([.weight])), try Momentum(0.9, nesterov: true)),
             learningRate: .cosine(initial: 0.1, totalSteps: 10))
+            .withClipping(.globalNorm(2))
+            .withGradientNoise(noise)
         var a = Tensor(random.floats(count)), b = a
         for _ in 0..<5 {
             let g = Tensor(random.floats(count))
@@ -28,7 +30,7 @@ import Testing
     }
 
     @Test func identityChainIsGradientDescent() throws {
-        var gd = try ChainOptimizer(layout: .flat(count: 3), transform: Identity(), learningRate: 0.5)
+        var gd = try ChainOptimizer(layout: .flat(count: 3), rule: Identity(), learningRate: 0.5)
         var theta = Tensor([1, 2, 3])
         try gd.step(&theta, gradient: Tensor([2, 2, -2]))
         #expect(theta.scalars == [0, 1, 4])

@@ -115,8 +115,7 @@ struct ConvergenceCase: CustomTestStringConvertible, Sendable {
             let beta = pow((rootKappa - 1) / (rootKappa + 1), 2)
             return try SGD(layout: layout, learningRate: .constant(lr), momentum: beta)
         case "Nesterov":
-            return try SGD(layout: layout, learningRate: .constant(1 / q.largest),
-                           momentum: (rootKappa - 1) / (rootKappa + 1), nesterov: true)
+            return try SGD(layout: layout, learningRate: .constant(1 / q.largest), momentum: (rootKappa - 1) / (rootKappa + 1), nesterov: true)
         case "Adam":
             // A step of Adam is about lr per coordinate whatever the gradient's size, so a constant
             // lr hovers at distance ~lr; an exponential decay lets it settle. Its total travel
@@ -125,20 +124,19 @@ struct ConvergenceCase: CustomTestStringConvertible, Sendable {
             let large = q.minimizer.map(abs).max()! > 10
             return try Adam(layout: layout, learningRate: .exponential(initial: large ? 2 : 0.05, factor: large ? 0.999 : 0.998))
         case "noisy GD":
-            return try SGD(layout: layout, learningRate: .constant(1 / q.largest),
-                           gradientNoise: GradientNoise(eta: 0.01, seed: seed))
+            return try SGD(layout: layout, learningRate: .constant(1 / q.largest))
+                .withGradientNoise(GradientNoise(eta: 0.01, seed: seed))
         case "noisy heavy ball":
             let lr = 4 / pow(q.largest.squareRoot() + q.smallest.squareRoot(), 2)
-            return try SGD(layout: layout, learningRate: .constant(lr), momentum: pow((rootKappa - 1) / (rootKappa + 1), 2),
-                           gradientNoise: GradientNoise(eta: 0.01, seed: seed))
+            return try SGD(layout: layout, learningRate: .constant(lr), momentum: pow((rootKappa - 1) / (rootKappa + 1), 2))
+                .withGradientNoise(GradientNoise(eta: 0.01, seed: seed))
         case "noisy Adam":
-            return try Adam(layout: layout, learningRate: .exponential(initial: 0.05, factor: 0.998),
-                            gradientNoise: GradientNoise(eta: 0.01, seed: seed))
+            return try Adam(layout: layout, learningRate: .exponential(initial: 0.05, factor: 0.998))
+                .withGradientNoise(GradientNoise(eta: 0.01, seed: seed))
         case "MSGD", "MSGD + momentum":
             let data = ConvergenceProblems.stochastic
-            return try MultiplicativeSGD(layout: layout, learningRate: .constant(0.5 / q.largest),
-                                         sampling: RandomBatch(exampleCount: data.rows, batchSize: 16), samplingSeed: seed,
-                                         momentum: name == "MSGD" ? 0 : 0.5)
+            return try SGD(layout: layout, learningRate: .constant(0.5 / q.largest), momentum: name == "MSGD" ? 0 : 0.5)
+                .withSampling(RandomBatch(exampleCount: data.rows, batchSize: 16), seed: seed)
         case "MSGD (SGDSampling)", "MSGD (GaussianSampling)":
             let data = ConvergenceProblems.stochastic
             let scheme: any SamplingScheme = name == "MSGD (SGDSampling)"
@@ -151,11 +149,10 @@ struct ConvergenceCase: CustomTestStringConvertible, Sendable {
             var layers = ParameterLayout()
             for i in 0..<5 { layers.append("layer\(i)", shape: [q.dimension / 5]) }
             return try PerturbedGD(layout: name == "layer-wise PGD" ? layers : layout, learningRate: .constant(1 / q.largest),
-                                   sigma: 0.01, perturbation: name == "layer-wise PGD" ? .layerWise : .allAtOnce,
-                                   antiCorrelated: name == "Anti-PGD", seed: seed)
+                                   perturbation: Perturbation(sigma: 0.01, mode: name == "layer-wise PGD" ? .layerWise : .everyParameter, antiCorrelated: name == "Anti-PGD", seed: seed))
         case "annealed PGD":
             return try PerturbedGD(layout: layout, learningRate: .constant(1 / q.largest),
-                                   sigma: .inverseTime(initial: 0.05, rate: 1, every: 100), seed: seed)
+                                   perturbation: Perturbation(sigma: .inverseTime(initial: 0.05, rate: 1, every: 100), mode: .everyParameter, seed: seed))
         default:
             fatalError("no optimizer \(name)")
         }

@@ -21,9 +21,9 @@ private struct Unfused<Base: GradientTransform>: GradientTransform {
                                                learningRate: Schedule = 0.05) throws {
         let count = 2 * UpdateBlock.size + 37
         let layout = ParameterLayout.flat(count: count)
-        var fused = try ChainOptimizer(layout: layout, transform: transform, learningRate: learningRate, maximize: maximize)
-        var general = try ChainOptimizer(layout: layout, transform: Unfused(transform), learningRate: learningRate,
-                                         maximize: maximize)
+        var fused = try ChainOptimizer(layout: layout, rule: transform, learningRate: learningRate).maximizing(maximize)
+        var general = try ChainOptimizer(layout: layout, rule: Unfused(transform), learningRate: learningRate)
+            .maximizing(maximize)
         var random = TestGenerator(seed: 11)
         var a = Tensor(random.floats(count)), b = a
         for _ in 0..<steps {
@@ -32,7 +32,7 @@ private struct Unfused<Base: GradientTransform>: GradientTransform {
             try general.step(&b, gradient: g)
         }
         #expect(a == b, "θ differs after \(steps) steps of \(T.self), maximize: \(maximize)")
-        #expect(fused.state.transform == general.state.transform)
+        #expect(fused.state.rule == general.state.rule)
     }
 
     @Test(arguments: [false, true])
@@ -57,8 +57,8 @@ private struct Unfused<Base: GradientTransform>: GradientTransform {
 
     @Test func namedOptimizersFuseOnlyWhenOnePartActs() throws {
         let layout = ParameterLayout.flat(count: 10)
-        let context = StepContext(step: 0, layout: layout, gradientNorm: 1)
-        func fuses<T: GradientTransform>(_ optimizer: ChainOptimizer<T>) -> Bool {
+        let context = StepContext(step: 0, layout: layout, learningRate: 0.1, gradientNorm: 1)
+        func fuses<T: GradientTransform, U: GradientTransform>(_ optimizer: ChainOptimizer<T, U>) -> Bool {
             var state = optimizer.state.transform
             let plan = optimizer.transform.plan(&state, context: context)
             var theta: [Float] = Array(repeating: 0, count: 10)
@@ -66,17 +66,20 @@ private struct Unfused<Base: GradientTransform>: GradientTransform {
             return theta.withUnsafeMutableBufferPointer { t in
                 g.withUnsafeBufferPointer { g in
                     optimizer.transform.applyFused(plan, to: FusedBlock(range: 0..<10, gradient: g.baseAddress!,
-                                                                       parameters: t.baseAddress!, alpha: -0.1, sign: 1))
+                                                                       parameters: t.baseAddress!, alpha: 1, sign: 1))
                 }
             }
         }
         #expect(fuses(try SGD(layout: layout, learningRate: 0.1)))
         #expect(fuses(try SGD(layout: layout, learningRate: 0.1, momentum: 0.9)))
-        #expect(fuses(try SGD(layout: layout, learningRate: 0.1, momentum: 0.9, clipping: .globalNorm(5)))) // not clipping: ‖g‖ = 1
-        #expect(fuses(try SGD(layout: layout, learningRate: 0.1, momentum: 0.9, gradientNoise: GradientNoise(eta: 0, seed: 1))))
+        #expect(fuses(try SGD(layout: layout, learningRate: 0.1, momentum: 0.9)
+            .withClipping(.globalNorm(5)))) // not clipping: ‖g‖ = 1
+        #expect(fuses(try SGD(layout: layout, learningRate: 0.1, momentum: 0.9)
+            .withGradientNoise(GradientNoise(eta: 0, seed: 1))))
         #expect(fuses(try Adam(layout: layout)))
         #expect(!fuses(try SGD(layout: layout, learningRate: 0.1, momentum: 0.9, weightDecay: 1e-4)))
-        #expect(!fuses(try SGD(layout: layout, learningRate: 0.1, momentum: 0.9, gradientNoise: GradientNoise(eta: 0.01, seed: 1))))
-        #expect(!fuses(try Adam(layout: layout, weightDecay: 0.01, decoupledWeightDecay: true)))
+        #expect(!fuses(try SGD(layout: layout, learningRate: 0.1, momentum: 0.9)
+            .withGradientNoise(GradientNoise(eta: 0.01, seed: 1))))
+        #expect(!fuses(try AdamW(layout: layout, weightDecay: 0.01)))
     }
 }

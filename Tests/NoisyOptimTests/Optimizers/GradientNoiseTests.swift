@@ -16,10 +16,10 @@ import Testing
         // Same seed, one run with (η, γ) = (0.3, 0.55), one with unit variance (1, 0): at every step
         // the first is exactly fl(σₜ·z) where z is the second and σₜ = √(0.3/(1+t)^0.55).
         let count = 5000 // three blocks, the last one partial
-        var scheduled = try SGD(layout: .flat(count: count), learningRate: 1,
-                                gradientNoise: GradientNoise(eta: 0.3, gamma: 0.55, seed: 99))
-        var unit = try SGD(layout: .flat(count: count), learningRate: 1,
-                           gradientNoise: GradientNoise(eta: 1, gamma: 0, seed: 99))
+        var scheduled = try SGD(layout: .flat(count: count), learningRate: 1)
+            .withGradientNoise(GradientNoise(eta: 0.3, gamma: 0.55, seed: 99))
+        var unit = try SGD(layout: .flat(count: count), learningRate: 1)
+            .withGradientNoise(GradientNoise(eta: 1, gamma: 0, seed: 99))
         for t in 0..<6 {
             let sigma = Float((0.3 / pow(Double(1 + t), 0.55)).squareRoot())
             let a = try noise(&scheduled, count: count), z = try noise(&unit, count: count)
@@ -34,8 +34,8 @@ import Testing
         // n = 20,000 draws: the sample variance has relative standard deviation √(2/n) = 1%, the
         // mean standard deviation σ/√n; allow 5 of each.
         let count = 20_000, eta = 0.5, gamma = 0.55
-        var sgd = try SGD(layout: .flat(count: count), learningRate: 1,
-                          gradientNoise: GradientNoise(eta: .constant(eta), gamma: gamma, seed: 3))
+        var sgd = try SGD(layout: .flat(count: count), learningRate: 1)
+            .withGradientNoise(GradientNoise(eta: .constant(eta), gamma: gamma, seed: 3))
         sgd.state.step = t
         let x = try noise(&sgd, count: count).map(Double.init)
         let mean = x.reduce(0, +) / Double(count)
@@ -55,22 +55,24 @@ import Testing
             for g in gradients { try o.step(&theta, gradient: g) }
             return theta
         }
-        var plain = try SGD(layout: .flat(count: count), learningRate: 0.1, momentum: 0.9, clipping: .globalNorm(10))
-        var noisy = try SGD(layout: .flat(count: count), learningRate: 0.1, momentum: 0.9, clipping: .globalNorm(10),
-                            gradientNoise: GradientNoise(eta: 0, seed: 1))
+        var plain = try SGD(layout: .flat(count: count), learningRate: 0.1, momentum: 0.9).withClipping(.globalNorm(10))
+        var noisy = try SGD(layout: .flat(count: count), learningRate: 0.1, momentum: 0.9)
+            .withClipping(.globalNorm(10))
+            .withGradientNoise(GradientNoise(eta: 0, seed: 1))
         let sameSGD = try run(&plain).scalars.map(\.bitPattern) == run(&noisy).scalars.map(\.bitPattern)
         #expect(sameSGD)
         var plainAdam = try Adam(layout: .flat(count: count))
-        var noisyAdam = try Adam(layout: .flat(count: count), gradientNoise: GradientNoise(eta: 0, seed: 1))
+        var noisyAdam = try Adam(layout: .flat(count: count)).withGradientNoise(GradientNoise(eta: 0, seed: 1))
         let sameAdam = try run(&plainAdam).scalars.map(\.bitPattern) == run(&noisyAdam).scalars.map(\.bitPattern)
         #expect(sameAdam)
     }
 
     @Test func noiseOfAStepDoesNotDependOnEarlierSteps() throws {
         // η = 0 for the first three steps, then 1: step 3's noise equals that of a run noisy throughout.
-        var late = try SGD(layout: .flat(count: 100), learningRate: 1,
-                           gradientNoise: GradientNoise(eta: .custom { $0 < 3 ? 0 : 1 }, gamma: 0, seed: 8))
-        var always = try SGD(layout: .flat(count: 100), learningRate: 1, gradientNoise: GradientNoise(eta: 1, gamma: 0, seed: 8))
+        var late = try SGD(layout: .flat(count: 100), learningRate: 1)
+            .withGradientNoise(GradientNoise(eta: .custom { $0 < 3 ? 0 : 1 }, gamma: 0, seed: 8))
+        var always = try SGD(layout: .flat(count: 100), learningRate: 1)
+            .withGradientNoise(GradientNoise(eta: 1, gamma: 0, seed: 8))
         for _ in 0..<3 {
             #expect(try noise(&late, count: 100) == [Float](repeating: 0, count: 100))
             _ = try noise(&always, count: 100)
@@ -80,7 +82,8 @@ import Testing
 
     /// The noise of `seed` at step 0 for `count` parameters, read off a unit-variance SGD step.
     func unitNoise(seed: UInt64, count: Int) throws -> Tensor {
-        var probe = try SGD(layout: .flat(count: count), learningRate: 1, gradientNoise: GradientNoise(eta: 1, gamma: 0, seed: seed))
+        var probe = try SGD(layout: .flat(count: count), learningRate: 1)
+            .withGradientNoise(GradientNoise(eta: 1, gamma: 0, seed: seed))
         return Tensor(try noise(&probe, count: count))
     }
 
@@ -92,15 +95,18 @@ import Testing
         let z = try unitNoise(seed: 21, count: count)
         let clipped = minimum(maximum(g, Tensor(scalar: -1)), Tensor(scalar: 1))
 
-        var noisySGD = try SGD(layout: .flat(count: count), learningRate: 0.1, momentum: 0.9, clipping: .value(1),
-                               gradientNoise: GradientNoise(eta: 1, gamma: 0, seed: 21))
+        var noisySGD = try SGD(layout: .flat(count: count), learningRate: 0.1, momentum: 0.9)
+            .withClipping(.value(1))
+            .withGradientNoise(GradientNoise(eta: 1, gamma: 0, seed: 21))
         var plainSGD = try SGD(layout: .flat(count: count), learningRate: 0.1, momentum: 0.9)
         var a = Tensor.zeros([count]), b = Tensor.zeros([count])
         try noisySGD.step(&a, gradient: g)
         try plainSGD.step(&b, gradient: clipped + z)
         #expect(a == b)
 
-        var noisyAdam = try Adam(layout: .flat(count: count), clipping: .value(1), gradientNoise: GradientNoise(eta: 1, gamma: 0, seed: 21))
+        var noisyAdam = try Adam(layout: .flat(count: count))
+            .withClipping(.value(1))
+            .withGradientNoise(GradientNoise(eta: 1, gamma: 0, seed: 21))
         var plainAdam = try Adam(layout: .flat(count: count))
         a = .zeros([count]); b = .zeros([count])
         try noisyAdam.step(&a, gradient: g)
@@ -112,7 +118,8 @@ import Testing
         // Position i of step t's noise is normal i mod 2048 of the generator keyed by (seed, t, ⌊i/2048⌋),
         // whatever block size the step processes: a definition, pinned against normalFloats.
         let count = 5000, seed: UInt64 = 13
-        var sgd = try SGD(layout: .flat(count: count), learningRate: 1, gradientNoise: GradientNoise(eta: 1, gamma: 0, seed: seed))
+        var sgd = try SGD(layout: .flat(count: count), learningRate: 1)
+            .withGradientNoise(GradientNoise(eta: 1, gamma: 0, seed: seed))
         for t in 0..<2 {
             let got = try noise(&sgd, count: count)
             let stepKey = RandomStream.gradientNoise.key(seed: seed, step: t)
@@ -140,10 +147,11 @@ import Testing
 
     @Test func rejectsNegativeEtaAndGamma() {
         #expect(throws: OptimizerError.invalidHyperparameter(name: "eta", value: -0.01, requirement: "a finite value ≥ 0")) {
-            _ = try SGD(layout: .flat(count: 1), learningRate: 0.1, gradientNoise: GradientNoise(eta: -0.01, seed: 0))
+            _ = try SGD(layout: .flat(count: 1), learningRate: 0.1)
+                .withGradientNoise(GradientNoise(eta: -0.01, seed: 0))
         }
         #expect(throws: OptimizerError.invalidHyperparameter(name: "gamma", value: -1, requirement: "a finite value ≥ 0")) {
-            _ = try Adam(layout: .flat(count: 1), gradientNoise: GradientNoise(eta: 0.3, gamma: -1, seed: 0))
+            _ = try Adam(layout: .flat(count: 1)).withGradientNoise(GradientNoise(eta: 0.3, gamma: -1, seed: 0))
         }
     }
 
@@ -157,8 +165,8 @@ import Testing
         // λ = 1. Allow 15%.
         let n = 50, lr = 0.05
         let lambdas = (0..<n).map { $0 < 25 ? 1.0 : 4.0 }
-        var sgd = try SGD(layout: .flat(count: n), learningRate: .constant(lr),
-                          gradientNoise: GradientNoise(eta: 1, gamma: 0, seed: 77))
+        var sgd = try SGD(layout: .flat(count: n), learningRate: .constant(lr))
+            .withGradientNoise(GradientNoise(eta: 1, gamma: 0, seed: 77))
         var x = Tensor.zeros([n]) // b = 0, so x* = 0
         var sums = [Double](repeating: 0, count: n)
         let burnIn = 400, steps = 4000

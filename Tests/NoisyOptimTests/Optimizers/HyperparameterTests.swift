@@ -14,12 +14,12 @@ import Testing
         ("momentum", 0, { _ = try SGD(layout: layout, learningRate: 0.1, nesterov: true) }),
         ("dampening", 1.5, { _ = try SGD(layout: layout, learningRate: 0.1, momentum: 0.9, dampening: 1.5) }),
         ("weightDecay", -1e-4, { _ = try SGD(layout: layout, learningRate: 0.1, weightDecay: -1e-4) }),
-        ("maxNorm", 0, { _ = try SGD(layout: layout, learningRate: 0.1, clipping: .globalNorm(0)) }),
-        ("clipValue", -1, { _ = try SGD(layout: layout, learningRate: 0.1, clipping: .value(-1)) }),
+        ("maxNorm", 0, { _ = try SGD(layout: layout, learningRate: 0.1).withClipping(.globalNorm(0)) }),
+        ("clipValue", -1, { _ = try SGD(layout: layout, learningRate: 0.1).withClipping(.value(-1)) }),
         ("beta1", 1, { _ = try Adam(layout: layout, beta1: 1) }),
         ("beta2", -0.1, { _ = try Adam(layout: layout, beta2: -0.1) }),
         ("epsilon", 0, { _ = try Adam(layout: layout, epsilon: 0) }),
-        ("weightDecay", -0.01, { _ = try Adam(layout: layout, weightDecay: -0.01, decoupledWeightDecay: true) }),
+        ("weightDecay", -0.01, { _ = try AdamW(layout: layout, weightDecay: -0.01) }),
     ]
 
     @Test(arguments: invalid.indices)

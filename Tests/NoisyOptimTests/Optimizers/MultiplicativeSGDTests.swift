@@ -9,9 +9,8 @@ import Testing
         // W = 1/b on the same b rows every step: MSGD's closure step must be exactly SGD given that
         // batch's gradient.
         let p = Self.problem, batch = [3, 17, 42, 99, 5, 64, 120, 0]
-        var msgd = try MultiplicativeSGD(layout: .flat(count: p.columns), learningRate: 0.05,
-                                         sampling: FixedBatch(exampleCount: p.rows, batch: batch), samplingSeed: 1,
-                                         momentum: 0.9)
+        var msgd = try SGD(layout: .flat(count: p.columns), learningRate: 0.05, momentum: 0.9)
+            .withSampling(FixedBatch(exampleCount: p.rows, batch: batch), seed: 1)
         var sgd = try SGD(layout: .flat(count: p.columns), learningRate: 0.05, momentum: 0.9)
         var a = Tensor.zeros([p.columns]), b = Tensor.zeros([p.columns])
         for _ in 0..<20 {
@@ -40,7 +39,7 @@ import Testing
         try a.step(&x, objective: p.objective)
         #expect(a.sampleWeights() != first)
         // A restored state draws what the original draws.
-        b.state = a.state
+        try b.restore(a.state)
         #expect(b.sampleWeights() == a.sampleWeights())
         _ = c
     }

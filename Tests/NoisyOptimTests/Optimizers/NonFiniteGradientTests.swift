@@ -8,8 +8,9 @@ import Testing
 
     /// Two good momentum steps, so there is a velocity and a step count to protect.
     func warmedUp(_ policy: NonFiniteGradientPolicy, clipping: GradientClipping? = nil) throws -> (SGD, Tensor) {
-        var sgd = try SGD(layout: .flat(count: 5000), learningRate: 0.1, momentum: 0.9, clipping: clipping,
-                          nonFiniteGradientPolicy: policy)
+        var sgd = try SGD(layout: .flat(count: 5000), learningRate: 0.1, momentum: 0.9)
+            .withClipping(clipping)
+            .withNonFiniteGradientPolicy(policy)
         var theta = Tensor(shape: [5000], repeating: 1)
         try sgd.step(&theta, gradient: Tensor(shape: [5000], repeating: 0.5))
         try sgd.step(&theta, gradient: Tensor(shape: [5000], repeating: 0.25))

@@ -13,7 +13,8 @@ import Testing
 
     @Test func sigmaZeroIsGradientDescentBitForBit() throws {
         let q = Quadratic.conditioned(100)
-        var pgd = try PerturbedGD(layout: .flat(count: q.dimension), learningRate: .constant(1 / q.largest), sigma: 0, seed: 1)
+        var pgd = try PerturbedGD(layout: .flat(count: q.dimension), learningRate: .constant(1 / q.largest),
+                                  perturbation: Perturbation(sigma: 0, mode: .everyParameter, seed: 1))
         var gd = try SGD(layout: .flat(count: q.dimension), learningRate: .constant(1 / q.largest))
         var a = Tensor.zeros([q.dimension]), b = a
         for _ in 0..<50 {
@@ -26,7 +27,8 @@ import Testing
     @Test func allAtOncePerturbsEveryParameterWithVarianceSigmaSquared() throws {
         // 3,030 draws of N(0, σ²): relative standard deviation of the sample variance √(2/3030) ≈ 2.6%; allow 13%.
         let layout = Self.layout, sigma = 0.1
-        var pgd = try PerturbedGD(layout: layout, learningRate: 0.1, sigma: .constant(sigma), seed: 4)
+        var pgd = try PerturbedGD(layout: layout, learningRate: 0.1,
+                                  perturbation: Perturbation(sigma: .constant(sigma), mode: .everyParameter, seed: 4))
         let theta = Tensor(shape: [layout.count], repeating: 1)
         let xi = (pgd.perturbedPoint(theta) - theta).scalars.map(Double.init)
         #expect(xi.allSatisfy { $0 != 0 })
@@ -39,7 +41,8 @@ import Testing
 
     @Test func layerWisePerturbsOneSegmentPerStepCyclically() throws {
         let layout = Self.layout
-        var pgd = try PerturbedGD(layout: layout, learningRate: 0.1, sigma: 0.1, perturbation: .layerWise, seed: 4)
+        var pgd = try PerturbedGD(layout: layout, learningRate: 0.1,
+                                  perturbation: Perturbation(sigma: 0.1, mode: .layerWise, seed: 4))
         var theta = Tensor.zeros([layout.count])
         for t in 0..<6 {
             let xi = pgd.perturbedPoint(theta) - theta
@@ -58,8 +61,10 @@ import Testing
         // the different summation orders (|x| ≤ 2, 100 steps: allow 10⁻⁵).
         let q = Quadratic.conditioned(10, dimension: 20)
         let lr = Schedule.constant(0.5 / q.largest)
-        var pgd = try PerturbedGD(layout: .flat(count: 20), learningRate: lr, sigma: 0.05, seed: 9)
-        var anti = try PerturbedGD(layout: .flat(count: 20), learningRate: lr, sigma: 0.05, antiCorrelated: true, seed: 9)
+        var pgd = try PerturbedGD(layout: .flat(count: 20), learningRate: lr,
+                                  perturbation: Perturbation(sigma: 0.05, mode: .everyParameter, seed: 9))
+        var anti = try PerturbedGD(layout: .flat(count: 20), learningRate: lr,
+                                   perturbation: Perturbation(sigma: 0.05, mode: .everyParameter, antiCorrelated: true, seed: 9))
         var z = Tensor.zeros([20])
         // Anti-PGD starts at the perturbed point of the shared start: θ₀ = z₀ + ξ₀.
         var theta = pgd.perturbedPoint(z)
@@ -77,7 +82,8 @@ import Testing
         // 50 coordinates × 4,000 steps, effective samples ≈ 50·4000·(lrλ/(2 − lrλ)) ≈ 21,000:
         // relative standard deviation ≈ 1%; allow 8%.
         let n = 50, lambda: Float = 2
-        var pgd = try PerturbedGD(layout: .flat(count: n), learningRate: 0.1, sigma: 0.5, seed: 31)
+        var pgd = try PerturbedGD(layout: .flat(count: n), learningRate: 0.1,
+                                  perturbation: Perturbation(sigma: 0.5, mode: .everyParameter, seed: 31))
         var x = Tensor.zeros([n]), sum = 0.0
         for t in 0..<4_200 {
             try pgd.step(&x) { point, _ in (0, point * lambda) }
@@ -89,7 +95,8 @@ import Testing
 
     @Test func rejectsNegativeSigma() {
         #expect(throws: OptimizerError.invalidHyperparameter(name: "sigma", value: -1, requirement: "a finite value ≥ 0")) {
-            _ = try PerturbedGD(layout: .flat(count: 3), learningRate: 0.1, sigma: -1, seed: 0)
+            _ = try PerturbedGD(layout: .flat(count: 3), learningRate: 0.1,
+                                perturbation: Perturbation(sigma: -1, mode: .everyParameter, seed: 0))
         }
     }
 }

@@ -34,8 +34,7 @@ import Testing
     @Test(arguments: cases.indices)
     func handComputedSequence(_ index: Int) throws {
         let c = Self.cases[index]
-        var sgd = try SGD(layout: .flat(count: 1), learningRate: 0.1, momentum: c.momentum,
-                          dampening: c.dampening, nesterov: c.nesterov)
+        var sgd = try SGD(layout: .flat(count: 1), learningRate: 0.1, momentum: c.momentum, dampening: c.dampening, nesterov: c.nesterov)
         let got = try trajectory(&sgd, from: 0, gradient: 1, steps: 4)
         expectClose(got, c.expected, relativeTolerance: 1e-6, "\(c.name)")
     }
@@ -49,8 +48,7 @@ import Testing
         var layout = ParameterLayout()
         layout.append("w", shape: [1], role: .weight)
         layout.append("b", shape: [1], role: .bias)
-        var sgd = try SGD(layout: layout, learningRate: 0.1, momentum: 0.9, weightDecay: 0.1,
-                          weightDecayFilter: .excludingBiases)
+        var sgd = try SGD(layout: layout, learningRate: 0.1, momentum: 0.9, weightDecay: 0.1, weightDecayFilter: .excludingBiases)
         var theta = Tensor([1, 1])
         var weights: [Float] = [], biases: [Float] = []
         for _ in 0..<3 {
@@ -65,7 +63,7 @@ import Testing
     @Test func maximizeNegatesBeforeWeightDecay() throws {
         // PyTorch: d = −g + λθ. θ₀ = 1, g = 1, λ = 0.5, lr = 0.1:
         // d₁ = −1 + 0.5 = −0.5, θ₁ = 1.05; d₂ = −1 + 0.525 = −0.475, θ₂ = 1.0975.
-        var sgd = try SGD(layout: .flat(count: 1), learningRate: 0.1, weightDecay: 0.5, maximize: true)
+        var sgd = try SGD(layout: .flat(count: 1), learningRate: 0.1, weightDecay: 0.5).maximizing(true)
         let got = try trajectory(&sgd, from: 1, gradient: 1, steps: 2)
         expectClose(got, [1.05, 1.0975], relativeTolerance: 1e-6)
     }
@@ -104,8 +102,8 @@ import Testing
     func matchesScalarTwinBitForBit(count: Int) throws {
         var random = TestGenerator(seed: UInt64(count))
         for (mu, damp, nesterov, lambda, maximize) in [(0.9, 0.1, false, 0.01, false), (0.5, 0.0, true, 0.0, true), (0.0, 0.0, false, 0.1, false)] {
-            var sgd = try SGD(layout: .flat(count: count), learningRate: 0.05, momentum: mu, dampening: damp,
-                              nesterov: nesterov, weightDecay: lambda, maximize: maximize)
+            var sgd = try SGD(layout: .flat(count: count), learningRate: 0.05, momentum: mu, dampening: damp, nesterov: nesterov, weightDecay: lambda)
+                .maximizing(maximize)
             var twin = ScalarSGD(lr: 0.05, mu: Float(mu), dampening: Float(damp), lambda: Float(lambda),
                                  nesterov: nesterov, maximize: maximize)
             var theta = Tensor(random.floats(count))
@@ -129,7 +127,8 @@ import Testing
         defer { Parallelism.maximumThreadCount = saved }
         for threads in [1, 2] {
             Parallelism.maximumThreadCount = threads
-            var sgd = try SGD(layout: .flat(count: count), learningRate: 0.1, momentum: 0.9, clipping: .globalNorm(1))
+            var sgd = try SGD(layout: .flat(count: count), learningRate: 0.1, momentum: 0.9)
+                .withClipping(.globalNorm(1))
             var theta = start
             try sgd.step(&theta, gradient: g)
             try sgd.step(&theta, gradient: g)

@@ -14,9 +14,10 @@ import Testing
         var theta = Tensor.zeros([layout.count])
 
         var optimizer = try SGD(layout: layout, learningRate: .warmup(steps: 20, then: .cosine(initial: 0.3, totalSteps: 400)),
-                                momentum: 0.9, weightDecay: 1e-4, weightDecayFilter: .excludingBiases,
-                                clipping: .globalNorm(1_000), gradientNoise: GradientNoise(eta: 0.3, seed: 42),
-                                sampling: FullBatch(exampleCount: data.rows))
+                                momentum: 0.9, weightDecay: 1e-4, weightDecayFilter: .excludingBiases)
+            .withSampling(FullBatch(exampleCount: data.rows), seed: 0)
+            .withClipping(.globalNorm(1_000))
+            .withGradientNoise(GradientNoise(eta: 0.3, seed: 42))
         var losses: [Float] = []
         for _ in 0..<420 {
             let report = try optimizer.step(&theta) { point, weights in
@@ -25,7 +26,7 @@ import Testing
             losses.append(report.loss!)
         }
         let checkpoint = try JSONEncoder().encode(optimizer.state)
-        optimizer.state = try JSONDecoder().decode(SGD.State.self, from: checkpoint)
+        try optimizer.restore(try JSONDecoder().decode(SGD.State.self, from: checkpoint))
         // README example ends here.
 
         // The loss of the least-squares fit at w* is about 1,430 (half the mean squared residual);

@@ -1,0 +1,142 @@
+// Chain: two transforms run one after the other, block by block, so a chain of any length costs
+// one memory pass; `chain(...)` builds longer ones, and `Identity` is the empty chain.
+
+/// `first`, then `second`, block by block.
+public struct Chain<First: GradientTransform, Second: GradientTransform>: GradientTransform {
+    /// Runs first.
+    public let first: First
+    /// Runs second, on what `first` left.
+    public let second: Second
+
+    /// `first` then `second`. Stops if `second` needs the gradient norm (that norm is of the
+    /// gradient entering the chain, which `second` does not see), or if two parts share a state
+    /// name (a checkpoint could not tell them apart).
+    public init(_ first: First, _ second: Second) {
+        check(!second.needsGradientNorm,
+              "\(Second.self) reads the gradient's norm, so it must come first in a chain")
+        let shared = Set(First.partKeys).intersection(Second.partKeys)
+        check(shared.isEmpty, "two parts of a chain are both named \(shared.sorted()) in its state; "
+              + "give one of them another `stateKey`")
+        self.first = first
+        self.second = second
+    }
+
+    /// The states of both parts. Encoded flat, one named part per link, however the chain nests.
+    public struct State: Codable, Sendable, Equatable {
+        /// `first`'s state.
+        public var first: First.State
+        /// `second`'s state.
+        public var second: Second.State
+
+        public init(first: First.State, second: Second.State) {
+            self.first = first
+            self.second = second
+        }
+
+        public init(from decoder: Decoder) throws {
+            let container = try decoder.container(keyedBy: StatePartKey.self)
+            self = try Chain.decodeParts(from: container)
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var container = encoder.container(keyedBy: StatePartKey.self)
+            try Chain.encodeParts(self, into: &container)
+        }
+    }
+
+    /// Both plans.
+    public struct Plan {
+        let first: First.Plan
+        let second: Second.Plan
+    }
+
+    public static var stateKey: String { "chain" }
+
+    public static var partKeys: [String] { First.partKeys + Second.partKeys }
+
+    public static func encodeParts(_ state: State, into container: inout KeyedEncodingContainer<StatePartKey>) throws {
+        try First.encodeParts(state.first, into: &container)
+        try Second.encodeParts(state.second, into: &container)
+    }
+
+    public static func decodeParts(from container: KeyedDecodingContainer<StatePartKey>) throws -> State {
+        State(first: try First.decodeParts(from: container), second: try Second.decodeParts(from: container))
+    }
+
+    public var needsGradientNorm: Bool { first.needsGradientNorm }
+
+    public func makeState(for layout: ParameterLayout) -> State {
+        State(first: first.makeState(for: layout), second: second.makeState(for: layout))
+    }
+
+    public func validate(_ state: State, for layout: ParameterLayout) throws {
+        try first.validate(state.first, for: layout)
+        try second.validate(state.second, for: layout)
+    }
+
+    public func plan(_ state: inout State, context: StepContext) -> Plan {
+        Plan(first: first.plan(&state.first, context: context), second: second.plan(&state.second, context: context))
+    }
+
+    @inline(__always)
+    public func apply(_ plan: Plan, to block: UpdateBlock) {
+        first.apply(plan.first, to: block)
+        second.apply(plan.second, to: block)
+    }
+
+    public func isIdentity(_ plan: Plan) -> Bool { first.isIdentity(plan.first) && second.isIdentity(plan.second) }
+
+    public func scaleFactor(_ plan: Plan) -> Float? {
+        if first.isIdentity(plan.first) { return second.scaleFactor(plan.second) }
+        if second.isIdentity(plan.second) { return first.scaleFactor(plan.first) }
+        return nil
+    }
+
+    /// Fuses when at most one part does anything this step — that part's fused kernel runs alone —
+    /// or when the second part only scales (the learning rate), folded into the first's step size.
+    @inline(__always)
+    public func applyFused(_ plan: Plan, to block: FusedBlock) -> Bool {
+        if first.isIdentity(plan.first) { return second.applyFused(plan.second, to: block) }
+        if second.isIdentity(plan.second) { return first.applyFused(plan.first, to: block) }
+        // Folding c into α = 1 keeps the bits of the general path (θ + round(c·d)); a second fold
+        // would round α·c first, so only the outermost scale folds.
+        if block.alpha == 1, let factor = second.scaleFactor(plan.second) {
+            return first.applyFused(plan.first, to: block.scaled(by: factor))
+        }
+        return false
+    }
+}
+
+/// `a` then `b`.
+public func chain<A: GradientTransform, B: GradientTransform>(_ a: A, _ b: B) -> Chain<A, B> { Chain(a, b) }
+
+/// `a`, `b`, then `c`.
+public func chain<A: GradientTransform, B: GradientTransform, C: GradientTransform>(
+    _ a: A, _ b: B, _ c: C
+) -> Chain<Chain<A, B>, C> { Chain(Chain(a, b), c) }
+
+/// `a`, `b`, `c`, then `d`.
+public func chain<A: GradientTransform, B: GradientTransform, C: GradientTransform, D: GradientTransform>(
+    _ a: A, _ b: B, _ c: C, _ d: D
+) -> Chain<Chain<Chain<A, B>, C>, D> { Chain(Chain(Chain(a, b), c), d) }
+
+/// `a`, `b`, `c`, `d`, then `e`.
+public func chain<A: GradientTransform, B: GradientTransform, C: GradientTransform, D: GradientTransform, E: GradientTransform>(
+    _ a: A, _ b: B, _ c: C, _ d: D, _ e: E
+) -> Chain<Chain<Chain<Chain<A, B>, C>, D>, E> { Chain(Chain(Chain(Chain(a, b), c), d), e) }
+
+// MARK: - Identity
+
+/// Leaves the direction as it is: plain gradient descent when it is the whole chain.
+public struct Identity: GradientTransform {
+    /// The identity transform.
+    public init() {}
+    public static var stateKey: String { "identity" }
+    /// Stateless: nothing to checkpoint.
+    public typealias State = NoState
+    public func makeState(for layout: ParameterLayout) -> State { NoState() }
+    public func plan(_ state: inout State, context: StepContext) {}
+    @inline(__always) public func apply(_ plan: Void, to block: UpdateBlock) {}
+    public func isIdentity(_ plan: Void) -> Bool { true }
+}
+
