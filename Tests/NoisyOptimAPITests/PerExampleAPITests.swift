@@ -14,6 +14,26 @@ import Testing
         }
     }
 
+    /// The README's per-example example, as written.
+    @Test func readmeExample() throws {
+        let model = MLP(sizes: [4, 6, 3], activation: .tanh)
+        let features = Tensor(shape: [8, 4], scalars: PerExampleAPITests.values(32, seed: 5))
+        let labels = [0, 1, 2, 0, 1, 2, 0, 1]
+        let parameters = model.initialParameters(seed: 1)
+        let weights = SampleWeights.batch([7, 2, 4], exampleCount: 8)
+        // README example starts here.
+        let f = model.perExampleObjective(inputs: features, labels: labels)
+        let (loss, gradient, perExample) = try f(parameters, weights, .clipped(toNorm: 1))
+        let clipped = perExample.clippedGradient!  // DP-SGD: add N(0, σ²C²)/(expected batch size)
+        let norms = perExample.squaredNorms        // ‖∇ℓᵢ‖²; gradientNoiseEstimates(mean:): tr(Σ), |G|²
+        let rows = try f(parameters, weights, .matrix).perExample.matrix!  // B × P, row i = ∇ℓᵢ
+        // README example ends here.
+        let plain = try model.objective(inputs: features, labels: labels)(parameters, weights)
+        #expect(abs(loss - plain.loss) <= 1e-6 * abs(plain.loss))
+        #expect(gradient.shape == plain.gradient.shape && clipped.shape == gradient.shape)
+        #expect(norms.count == 3 && rows.shape == [3, model.layout.count])
+    }
+
     /// The clipped sum the library forms (one pass, no matrix) against the one a user forms from
     /// the rows: Σᵢ Wᵢ·min(1, C/‖gᵢ‖)·gᵢ. rtol 1e-5 with a floor of 1e-6 of the largest entry:
     /// sums over B in another order, entries that cancel carry the larger relative error.
