@@ -21,11 +21,17 @@ private func benchPerExampleMLP(_ table: inout BenchTable, tag: String, sizes: [
     let plain = problem.model.objective(inputs: problem.inputs, labels: problem.labels)
     let perExample = problem.model.perExampleObjective(inputs: problem.inputs, labels: problem.labels)
     let weights = problem.batches[0], parameters = problem.parameters
+    // The floor of the matrix's cost: B·P floats stored by a plain vector loop (the stores the
+    // outer products make; memset would use non-temporal stores, which Swift code cannot).
+    let matrixCount = batch * problem.model.layout.count
+    let floor = UnsafeMutablePointer<Float>.allocate(capacity: matrixCount)
+    defer { floor.deallocate() }
     let steps: [(name: String, run: () -> Void)] = [
         ("plain fwd + bwd", { blackHole(try! plain(parameters, weights)) }),
         ("per-example B × P matrix", { blackHole(try! perExample(parameters, weights, .matrix)) }),
         ("per-example norms only", { blackHole(try! perExample(parameters, weights, .squaredNorms)) }),
         ("per-example clipped sum", { blackHole(try! perExample(parameters, weights, .clipped(toNorm: 1))) }),
+        ("B × P stores alone (floor)", { storeEverywhere(floor, count: matrixCount) }),
     ]
     func fastest(_ secondsPerCall: (() -> Void) -> Double) -> [Double] {
         var best = [Double](repeating: .infinity, count: steps.count)
@@ -48,6 +54,18 @@ private func benchPerExampleMLP(_ table: inout BenchTable, tag: String, sizes: [
                       ratio: times[k] / times[0], versus: "of plain (goal ≤ 2×)")
         }
     }
+}
+
+/// Writes a vector to every 16 floats of `p` (count a multiple of 16 or not: the tail is skipped).
+@inline(never)
+private func storeEverywhere(_ p: UnsafeMutablePointer<Float>, count: Int) {
+    let v = SIMD16<Float>(repeating: 1)
+    var i = 0
+    while i + 16 <= count {
+        UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: SIMD16<Float>.self)
+        i += 16
+    }
+    blackHole(p.pointee)
 }
 
 /// Process CPU seconds per call of `body`, over enough calls to last 0.1 s.

@@ -6,11 +6,11 @@
 /// squared norms ‖∇ℓᵢ‖² (always computed: they cost O(B·(inputs + outputs)) per layer).
 public struct PerExampleRequest: Sendable, Hashable {
     /// Whether to fill the B × P matrix whose row i is ∇ℓᵢ (B·P floats of memory traffic).
-    public var includesMatrix: Bool
+    public let includesMatrix: Bool
     /// When set to C, also compute DP-SGD's clipped sum Σᵢ Wᵢ·min(1, C/‖∇ℓᵢ‖)·∇ℓᵢ (Abadi et al.
     /// 2016), without the matrix. With Wᵢ = 1/(expected batch size) on the sampled examples this
     /// is DP-SGD's clipped mean, to which the noise N(0, σ²C²)/(expected batch size) is added.
-    public var clippingNorm: Float?
+    public let clippingNorm: Float?
 
     /// A request; `clippingNorm` must be positive and finite when set.
     public init(includesMatrix: Bool = true, clippingNorm: Float? = nil) {
@@ -40,8 +40,8 @@ public struct PerExampleRequest: Sendable, Hashable {
 /// (McCandlish et al. 2018) reads tr(Σ) off `squaredNorms` and the mean gradient.
 ///
 /// Computed in one backward pass for the weights and biases of linear ops whose input rows are the
-/// examples (Goodfellow 2015); `loopSegments` lists the segments that were not, and were computed
-/// by recording each example alone.
+/// examples, and for W in a product x·W over those rows (Goodfellow 2015); `loopSegments` lists
+/// the segments that were not, and were computed by recording each example alone.
 public struct PerExampleGradients: Sendable {
     /// The example of each row: W's indices with a non-zero weight, in order.
     public let indices: [Int]
@@ -54,15 +54,17 @@ public struct PerExampleGradients: Sendable {
     /// B × P, row r = ∇ℓ of example `indices[r]`; nil unless the request included it.
     ///
     /// Shares its buffer with the tape until the next evaluation, which reuses it when the caller
-    /// no longer holds it (as the flat gradient does).
+    /// no longer holds it (as the flat gradient does); the tape keeps those B·P floats for reuse
+    /// as long as it lives.
     public let matrix: Tensor?
     /// The clipping norm C of the request, if any.
     public let clippingNorm: Float?
     /// Σᵢ Wᵢ·min(1, C/‖∇ℓᵢ‖)·∇ℓᵢ, a flat vector like the gradient; nil without a clipping norm.
     public let clippedGradient: Tensor?
-    /// The segments that the one-pass identity did not cover (used by a `matmul` or an
-    /// elementwise op, used twice, or in a loss that mixes examples): evaluated by a loop of
-    /// B recordings of one example each, so they cost about B small forward and backward passes.
+    /// The segments that the one-pass identity did not cover (used by an elementwise op, as the
+    /// left factor or transposed in a `matmul`, used twice, over several rows per example, or in
+    /// a loss that mixes examples): evaluated by a loop of B recordings of one example each, so
+    /// they cost about B small forward and backward passes.
     public let loopSegments: [ParameterSegment]
 
     /// B, the number of rows.

@@ -58,8 +58,9 @@ extension Tape {
     /// // result.gradient == Σᵣ weights[r] · result.perExample.row(r)
     /// ```
     ///
-    /// One backward pass gives every row for the weights and biases of `linear` ops whose input
-    /// rows are the examples and whose parameters enter nowhere else (Goodfellow 2015: ∂ℓᵢ/∂W =
+    /// One backward pass gives every row for the weights and biases of `linear` ops (and W of
+    /// `matmul(x, W)`) whose input rows are the examples and whose parameters enter nowhere
+    /// else (Goodfellow 2015: ∂ℓᵢ/∂W =
     /// xᵢδᵢᵀ, ∂ℓᵢ/∂b = δᵢ, ‖∂ℓᵢ/∂W‖² = ‖xᵢ‖²‖δᵢ‖²); the summed gradient is then Xᵀ·diag(w)·Δ,
     /// one GEMM per layer. Other segments, and every segment when the losses mix examples, are
     /// computed by recording each example alone (`perExampleLosses(tape, [i])`, B more
@@ -109,7 +110,8 @@ extension Tape {
         // unweighted, only to be discarded. The one-pass sums below and the loop form Σᵢ Wᵢ∇ℓᵢ.
         for node in parameterNodes where node >= 0 { nodes[node].requiresGradient = false }
         backward(from: losses.sum()) // seed 1 on every ℓᵢ: δ holds the unweighted ∂ℓᵢ/∂yᵢ
-        let gradient = flatGradient  // every segment zeroed by backward (none was reached)
+        let gradient = flatGradient  // every segment is written below: one-pass, loop or zero
+        for segment in plan.unusedSegments { (gradient.storage.pointer + segment.offset).update(repeating: 0, count: segment.count) }
         let linears = plan.linears.map { linear in
             OnePassLinear(input: nodes[linear.input].value, inputs: nodes[linear.input].shape[1],
                           delta: nodes[linear.node].gradientIsWritten ? nodes[linear.node].gradient.map { UnsafePointer($0) } : nil,
@@ -119,9 +121,9 @@ extension Tape {
 
         var norms = [Double](repeating: 0, count: rows)
         let matrix = request.includesMatrix ? PerExampleBuffers.reusable(&perExampleBuffers.matrix, shape: [rows, columns]) : nil
-        norms.withUnsafeMutableBufferPointer { norms in
-            writeOnePassRows(linears, rows: rows, norms: norms.baseAddress!, matrix: matrix?.storage.pointer, columns: columns,
-                             zeroSegments: plan.unusedSegments)
+        norms.withUnsafeMutableBufferPointer { addOnePassSquaredNorms(linears, rows: rows, norms: $0.baseAddress!) }
+        if let matrix {
+            writeOnePassRows(linears, rows: rows, matrix: matrix.storage.pointer, columns: columns, zeroSegments: plan.unusedSegments)
         }
         w.withUnsafeBufferPointer { addWeightedSums(linears, rows: rows, coefficients: $0.baseAddress!, into: gradient.storage.pointer) }
 
@@ -157,6 +159,7 @@ extension Tape {
                     }
                 }
             }
+            for segment in plan.loopSegments { (gradient.storage.pointer + segment.offset).update(repeating: 0, count: segment.count) }
             w.withUnsafeBufferPointer {
                 addLoopSums(plan.loopSegments, rows: packed, rowCount: rows, coefficients: $0.baseAddress!, into: gradient.storage.pointer)
             }
@@ -190,40 +193,42 @@ extension Tape {
 
     // MARK: - The one-pass path
 
-    /// For every row r: adds the one-pass segments' ‖xᵣ‖²‖δᵣ‖² (+ ‖δᵣ‖² for a bias) to norms[r],
-    /// and when there is a matrix writes xᵣδᵣᵀ and δᵣ into row r (zeros for `zeroSegments`).
-    private func writeOnePassRows(_ linears: [OnePassLinear], rows: Int, norms: UnsafeMutablePointer<Double>,
-                                  matrix: UnsafeMutablePointer<Float>?, columns: Int, zeroSegments: [ParameterSegment]) {
-        // Rows split over threads; each writes only its own rows of the matrix and the norms.
-        let minimumRows = Swift.max(1, Kernels.parallelThreshold / Swift.max(matrix == nil ? 64 : columns, 1))
-        Parallel.forEachChunk(count: rows, minimumChunk: minimumRows) { range in
+    /// Adds the one-pass segments' ‖xᵣ‖²‖δᵣ‖² (+ ‖δᵣ‖² for a bias) to norms[r] for every row r.
+    private func addOnePassSquaredNorms(_ linears: [OnePassLinear], rows: Int, norms: UnsafeMutablePointer<Double>) {
+        let xSquared = allocate(rows), deltaSquared = allocate(rows)
+        for linear in linears {
+            guard let delta = linear.delta else { continue } // a zero gradient adds nothing
+            Kernels.rowSquaredNorms(delta, rows: rows, width: linear.outputs, deltaSquared)
+            if linear.weightOffset >= 0 {
+                Kernels.rowSquaredNorms(linear.input, rows: rows, width: linear.inputs, xSquared)
+                for r in 0..<rows { norms[r] += Double(xSquared[r]) * Double(deltaSquared[r]) }
+            }
+            if linear.biasOffset >= 0 {
+                for r in 0..<rows { norms[r] += Double(deltaSquared[r]) }
+            }
+        }
+    }
+
+    /// Writes xᵣδᵣᵀ and δᵣ into the one-pass segments of every row r of the matrix, and zeros
+    /// into `zeroSegments`.
+    private func writeOnePassRows(_ linears: [OnePassLinear], rows: Int, matrix: UnsafeMutablePointer<Float>, columns: Int,
+                                  zeroSegments: [ParameterSegment]) {
+        // Rows split over threads; each writes only its own rows.
+        Parallel.forEachChunk(count: rows, minimumChunk: Swift.max(1, Kernels.parallelThreshold / Swift.max(columns, 1))) { range in
             for r in range {
-                var total = 0.0
-                let out = matrix.map { $0 + r * columns }
+                let out = matrix + r * columns
                 for linear in linears {
                     let m = linear.inputs, k = linear.outputs
                     guard let deltas = linear.delta else {
-                        if let out {
-                            if linear.weightOffset >= 0 { (out + linear.weightOffset).update(repeating: 0, count: m * k) }
-                            if linear.biasOffset >= 0 { (out + linear.biasOffset).update(repeating: 0, count: k) }
-                        }
+                        if linear.weightOffset >= 0 { (out + linear.weightOffset).update(repeating: 0, count: m * k) }
+                        if linear.biasOffset >= 0 { (out + linear.biasOffset).update(repeating: 0, count: k) }
                         continue
                     }
-                    let x = linear.input + r * m, delta = deltas + r * k
-                    let deltaSquared = Double(Kernels.blockDot(delta, delta, count: k))
-                    if linear.weightOffset >= 0 {
-                        total += Double(Kernels.blockDot(x, x, count: m)) * deltaSquared
-                        if let out { Kernels.outerProduct(x, count: m, delta, count: k, out + linear.weightOffset) }
-                    }
-                    if linear.biasOffset >= 0 {
-                        total += deltaSquared
-                        if let out { (out + linear.biasOffset).update(from: delta, count: k) }
-                    }
+                    let delta = deltas + r * k
+                    if linear.weightOffset >= 0 { Kernels.outerProduct(linear.input + r * m, count: m, delta, count: k, out + linear.weightOffset) }
+                    if linear.biasOffset >= 0 { (out + linear.biasOffset).update(from: delta, count: k) }
                 }
-                norms[r] += total
-                if let out {
-                    for segment in zeroSegments { (out + segment.offset).update(repeating: 0, count: segment.count) }
-                }
+                for segment in zeroSegments { (out + segment.offset).update(repeating: 0, count: segment.count) }
             }
         }
     }
@@ -262,7 +267,7 @@ extension Tape {
         }
     }
 
-    /// Adds Σᵣ cᵣ·(row r of `packed`) into the loop segments of `flat` (which hold zeros).
+    /// Adds Σᵣ cᵣ·(row r of `packed`) into the loop segments of `flat`.
     private func addLoopSums(_ segments: [ParameterSegment], rows packed: UnsafePointer<Float>, rowCount: Int,
                              coefficients c: UnsafePointer<Float>, into flat: UnsafeMutablePointer<Float>) {
         let width = segments.reduce(0) { $0 + $1.count }
@@ -274,4 +279,16 @@ extension Tape {
             }
         }
     }
+}
+
+/// L = Σᵢ wᵢℓᵢ(θ), ∇L and the per-example gradients ∇ℓᵢ(θ) on a fresh tape; see
+/// `Tape.valueWithPerExampleGradients(at:in:examples:weights:computing:_:)`, and keep a `Tape`
+/// (or a `PerExampleObjective`) to reuse its buffers across steps.
+public func valueWithPerExampleGradients(
+    at parameters: Tensor, in layout: ParameterLayout, examples: [Int], weights: [Float],
+    computing request: PerExampleRequest = .matrix,
+    _ perExampleLosses: (_ tape: Tape, _ examples: [Int]) throws -> Variable
+) rethrows -> (value: Float, gradient: Tensor, perExample: PerExampleGradients) {
+    try Tape().valueWithPerExampleGradients(at: parameters, in: layout, examples: examples, weights: weights,
+                                            computing: request, perExampleLosses)
 }

@@ -1,7 +1,8 @@
 // Tape+RowDependence: which segments the one-pass per-example gradients cover. A forward pass over
 // the recorded ops finds whether each value keeps the examples' rows apart; the weight and bias of a
-// linear op over the rows, used nowhere else, are covered when the losses depend on that op row by
-// row (Goodfellow 2015's condition). Every other segment goes through the loop over examples.
+// linear op over the rows (or the right factor W of a product x·W), used nowhere else, are covered
+// when the losses depend on that op row by row (Goodfellow 2015's condition). Every other segment
+// goes through the loop over examples.
 
 /// How a recorded value depends on the outputs of the linear ops over the batch's rows.
 enum RowDependence: UInt8, Comparable {
@@ -26,8 +27,9 @@ struct PerExamplePlan {
 
 extension Tape {
     /// The segments on the one-pass path: the weight and bias of every `linear` node over the
-    /// batch's rows that are parameter segments used by that node only, when the losses depend
-    /// on every such node row by row.
+    /// batch's rows, and the right factor of every untransposed `matmul` over them, that are
+    /// parameter segments used by that node only, when the losses depend on every such node row
+    /// by row.
     func perExamplePlan(root: Int, rows: Int, layout: ParameterLayout) -> PerExamplePlan {
         let dependence = rowDependence(rows: rows)
         var uses = [Int](repeating: 0, count: nodes.count)
@@ -43,7 +45,14 @@ extension Tape {
         var plan = PerExamplePlan()
         if dependence[root] != .mixed {
             for n in nodes.indices {
-                guard case let .linear(x, w, b) = nodes[n].operation, dependence[n] == .rowwise, nodes[n].shape[0] == rows else { continue }
+                guard dependence[n] == .rowwise, nodes[n].shape.rank == 2, nodes[n].shape[0] == rows else { continue }
+                // x·W + b, or x·W as a matmul (∂ℓᵢ/∂W = xᵢδᵢᵀ either way).
+                let x: Int, w: Int, b: Int
+                switch nodes[n].operation {
+                case let .linear(input, weight, bias): (x, w, b) = (input, weight, bias)
+                case let .matmul(input, weight, false, false): (x, w, b) = (input, weight, -1)
+                default: continue
+                }
                 func owned(_ i: Int) -> ParameterSegment? {
                     guard i >= 0, uses[i] == 1, let position = segmentOfNode[i] else { return nil }
                     onePass[position] = true
@@ -92,8 +101,13 @@ extension Tape {
                     && (state[b] != .rowwise || nodes[b].shape.rank == node.shape.rank)
                 state[n] = worst == .none ? .none : (aligned && hasRows ? .rowwise : .mixed)
             case let .matmul(x, y, transposeA, _):
-                // x·y keeps x's rows apart; y's rows (or xᵀ's) are summed over.
-                state[n] = state[y] == .rowwise || (state[x] == .rowwise && transposeA) ? .mixed : state[x]
+                // x·y keeps x's rows apart; y's rows (or xᵀ's) are summed over. Like a linear op,
+                // x·y over the batch's rows starts a row-wise value.
+                if state[y] == .rowwise || (state[x] == .rowwise && transposeA) {
+                    state[n] = .mixed
+                } else {
+                    state[n] = state[x] == .rowwise || (hasRows && !transposeA) ? .rowwise : .none
+                }
             case let .linear(x, w, bias):
                 if state[w] != .none || (bias >= 0 && state[bias] != .none) {
                     state[n] = .mixed

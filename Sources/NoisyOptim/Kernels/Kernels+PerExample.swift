@@ -36,6 +36,44 @@ extension Kernels {
         }
     }
 
+    /// out[r] = Σⱼ x[r·width + j]² for r < rows: the squared norms of a row-major matrix's rows
+    /// (‖xᵢ‖² and ‖δᵢ‖² of the ghost norms, one call per matrix rather than per row).
+    static func rowSquaredNorms(_ x: UnsafePointer<Float>, rows: Int, width: Int, _ out: UnsafeMutablePointer<Float>) {
+        if width < 16 {
+            for r in 0..<rows {
+                let row = x + r * width
+                var total: Float = 0
+                for j in 0..<width { total += row[j] * row[j] }
+                out[r] = total
+            }
+            return
+        }
+        // A ragged end is one vector ending at `width`, its lanes already counted set to zero.
+        let tail = width % 16
+        let lanes = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+        let counted = lanes .< Int32(16 - tail)
+        for r in 0..<rows {
+            let row = x + r * width
+            var s0 = Vector(), s1 = Vector()
+            var j = 0
+            while j + 32 <= width {
+                let a = loadVector(row + j), b = loadVector(row + j + 16)
+                s0 += a * a
+                s1 += b * b
+                j += 32
+            }
+            if j + 16 <= width {
+                let a = loadVector(row + j)
+                s0 += a * a
+            }
+            if tail > 0 {
+                let a = loadVector(row + (width - 16)).replacing(with: 0, where: counted)
+                s1 += a * a
+            }
+            out[r] = (s0 + s1).sum()
+        }
+    }
+
     /// out[i] = scale·x[i] for i < count.
     static func scaledCopy(_ x: UnsafePointer<Float>, scale: Float, _ out: UnsafeMutablePointer<Float>, count: Int) {
         let s = Vector(repeating: scale)

@@ -17,7 +17,7 @@ public typealias PerExampleObjective = (_ point: Tensor, _ weights: SampleWeight
 /// non-zero weight — and returns L = Σᵢ Wᵢℓᵢ, ∇L and the per-example gradients
 /// (`Tape.valueWithPerExampleGradients(at:in:examples:weights:computing:_:)`).
 ///
-/// Linear layers get their per-example gradients from the one backward pass (Goodfellow 2015,
+/// Linear layers and products x·W get their per-example gradients from the one backward pass (Goodfellow 2015,
 /// "Efficient Per-Example Gradient Computations"); other parameters from `losses(tape, [i])`
 /// for each example alone, so `losses` must accept any list of examples. The closure owns one
 /// `Tape` and reuses its buffers (one thread at a time).
@@ -26,7 +26,7 @@ public typealias PerExampleObjective = (_ point: Tensor, _ weights: SampleWeight
 /// let f = perExampleObjective(in: layout) { tape, examples in
 ///     let rows = tape.constant(x).gatheringRows(examples)
 ///     return squaredError(predictions: matmul(rows, tape.parameter(theta)),
-///                         targets: tape.constant(y).gatheringRows(examples))
+///                         targets: tape.constant(y).gatheringRows(examples), convention: .half)
 /// }
 /// let (loss, gradient, perExample) = try f(θ, w, .clipped(toNorm: 1))
 /// ```

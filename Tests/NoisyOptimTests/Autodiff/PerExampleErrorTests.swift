@@ -41,10 +41,11 @@ import Testing
     @Test func lossOfOneExampleMustHaveOneEntry() async {
         let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             var layout = ParameterLayout()
-            let w = layout.append("w", shape: [2, 1])
+            let w = layout.append("w", shape: [2])
             let x = Tensor(shape: [2, 2], repeating: 1)
+            // An elementwise parameter: the loop records each example alone.
             _ = Tape().valueWithPerExampleGradients(at: Tensor([1, 2]), in: layout, examples: [0, 1], weights: [0.5, 0.5]) { tape, _ in
-                square(matmul(tape.constant(x), tape.parameter(w))).flattened()
+                square(tape.constant(x) * tape.parameter(w)).sum(alongAxis: 1)
             }
         }
         expectMessage(result, ["the losses of one example alone have shape [2] but must have shape [1]"])

@@ -122,6 +122,19 @@ import Testing
         try checkAgainstLoop(problem, loss, weights: .batch([3, 11, 0, 6, 9, 1, 4, 8], exampleCount: 12), clippingNorm: 0.2)
     }
 
+    /// Big enough (B·P = 32 · 9610) for the matrix's rows to be split over threads when the
+    /// machine has more than one core: each thread's rows still match the loop.
+    @Test func rowsSplitOverThreads() throws {
+        let problem = Problem(sizes: [64, 128, 10], activation: .tanh, examples: 40, seed: 29)
+        let weights = SampleWeights.batch(Array(stride(from: 39, to: 0, by: -1).prefix(32)), exampleCount: 40)
+        let result = try problem.perExampleObjective(.crossEntropy)(problem.point, weights, .matrix)
+        let expected = try PerExampleGradientTests.loopRows(problem.objective(.crossEntropy), at: problem.point,
+                                                            indices: weights.indices, exampleCount: 40)
+        for r in expected.indices {
+            PerExampleGradientTests.expectRowsClose(result.perExample.row(r).scalars, expected[r], "row \(r)")
+        }
+    }
+
     @Test(arguments: Loss.allCases)
     func oneExample(loss: Loss) throws {
         let problem = Problem(sizes: [4, 6, 3], activation: .relu, examples: 5, seed: 3)
@@ -188,6 +201,33 @@ import Testing
         expectClose(g2, gradientSquared, relativeTolerance: 1e-4)
     }
 
+    /// `perExampleObjective(on:)` picks cross-entropy for classes and squared error otherwise, as
+    /// `objective(on:)` does; and the free function agrees with the tape method bit for bit.
+    @Test func datasetBuildersAndTheFreeFunction() throws {
+        let problem = Problem(sizes: [3, 4, 3], activation: .relu, examples: 6, seed: 19)
+        let weights = SampleWeights(exampleCount: 6, indices: [2, 5, 1], weights: [0.5, 0.3, 0.2])
+        let scalarOutput = Problem(sizes: [3, 4, 1], activation: .relu, examples: 6, seed: 19) // regression targets are [n]
+        let cases = [
+            (problem, try Dataset(features: problem.inputs, targets: Tensor(problem.labels.map(Float.init)), classCount: 3), Loss.crossEntropy),
+            (scalarOutput, try Dataset(features: scalarOutput.inputs, targets: scalarOutput.targets.reshaped(to: [6])), .squaredError),
+        ]
+        for (p, dataset, loss) in cases {
+            let fromDataset = try p.model.perExampleObjective(on: dataset)(p.point, weights, .matrix)
+            let direct = try p.perExampleObjective(loss)(p.point, weights, .matrix)
+            #expect(fromDataset.gradient.scalars == direct.gradient.scalars)
+            #expect(fromDataset.perExample.matrix!.scalars == direct.perExample.matrix!.scalars)
+        }
+        let free = valueWithPerExampleGradients(at: problem.point, in: problem.model.layout, examples: weights.indices,
+                                                weights: weights.weights) { tape, examples in
+            softmaxCrossEntropy(logits: problem.model(tape.constant(problem.inputs).gatheringRows(examples)),
+                                labels: examples.map { problem.labels[$0] })
+        }
+        let built = try problem.perExampleObjective(.crossEntropy)(problem.point, weights, .matrix)
+        #expect(free.value == built.loss)
+        #expect(free.perExample.matrix!.scalars == built.perExample.matrix!.scalars)
+        #expect(free.perExample.losses == built.perExample.losses)
+    }
+
     @Test func allWeightsZeroGivesNoRows() throws {
         let problem = Problem(sizes: [3, 4, 2], activation: .tanh, examples: 4, seed: 1)
         let result = try problem.perExampleObjective(.crossEntropy)(problem.point,
@@ -195,6 +235,28 @@ import Testing
         #expect(result.loss == 0)
         #expect(result.gradient.scalars == [Float](repeating: 0, count: problem.model.layout.count))
         #expect(result.perExample.count == 0 && result.perExample.matrix?.shape == [0, problem.model.layout.count])
+    }
+
+    /// The one pass issues the plain step's GEMMs and no more: the weight GEMMs of the backward
+    /// are replaced by Xᵀ·diag(W)·Δ, not added to (the parameter leaves take no gradient there).
+    @Test func onePassIssuesThePlainStepsGEMMs() {
+        let problem = Problem(sizes: [5, 7, 6, 3], activation: .tanh, examples: 6, seed: 3)
+        let tape = Tape()
+        tape.gemmCalls = []
+        _ = tape.valueWithGradient(at: problem.point, in: problem.model.layout) { tape in
+            weightedSum(softmaxCrossEntropy(logits: problem.model(tape.constant(problem.inputs)), labels: problem.labels),
+                        weights: [Float](repeating: 0.2, count: 6))
+        }
+        let plain = tape.gemmCalls!.map { [$0.m, $0.n, $0.k] }
+        tape.gemmCalls = []
+        _ = tape.valueWithPerExampleGradients(at: problem.point, in: problem.model.layout, examples: Array(0..<6),
+                                              weights: [Float](repeating: 0.2, count: 6), computing: .squaredNorms) { tape, examples in
+            softmaxCrossEntropy(logits: problem.model(tape.constant(problem.inputs).gatheringRows(examples)),
+                                labels: examples.map { problem.labels[$0] })
+        }
+        let perExample = tape.gemmCalls!.map { [$0.m, $0.n, $0.k] }
+        #expect(perExample.count == plain.count)
+        #expect(Set(perExample) == Set(plain))
     }
 
     /// A steady loop reuses the matrix when the caller lets go of the previous one.
@@ -213,11 +275,13 @@ import Testing
 
     // MARK: - The loop fallback
 
-    /// A model the one pass covers only in part: a tied weight (used twice), a weight applied
-    /// by `matmul`, an elementwise scale, and an unused segment.
+    /// A model the one pass covers only in part: a tied weight (used twice), an elementwise
+    /// scale and a transposed product go through the loop; a weight applied by `matmul(x, W)`
+    /// takes the one pass; one segment is unused.
     struct PartlyCovered {
         var layout = ParameterLayout()
-        let first: Linear, tied: ParameterSegment, scale: ParameterSegment, product: ParameterSegment, unused: ParameterSegment
+        let first: Linear, tied: ParameterSegment, scale: ParameterSegment, product: ParameterSegment
+        let transposed: ParameterSegment, unused: ParameterSegment
         let inputs: Tensor, targets: Tensor, point: Tensor
 
         init() {
@@ -225,6 +289,7 @@ import Testing
             tied = layout.append("tied", shape: [5, 5], role: .weight)
             scale = layout.append("scale", shape: [5])
             product = layout.append("product", shape: [5, 3], role: .weight)
+            transposed = layout.append("transposed", shape: [3, 3], role: .weight)
             unused = layout.append("unused", shape: [2])
             var generator = TestGenerator(seed: 17)
             inputs = Tensor(shape: [7, 4], scalars: generator.floats(28))
@@ -237,7 +302,8 @@ import Testing
             let w = tape.parameter(tied)
             let h = tanh(linear(tanh(first(x)), weight: w, bias: nil))
             let g = linear(h, weight: w, bias: nil) * tape.parameter(scale)
-            return squaredError(predictions: matmul(g, tape.parameter(product)), targets: tape.constant(targets).gatheringRows(examples), convention: .sum)
+            let p = matmul(tanh(matmul(g, tape.parameter(product))), tape.parameter(transposed), transposingB: true)
+            return squaredError(predictions: p, targets: tape.constant(targets).gatheringRows(examples), convention: .sum)
         }
     }
 
@@ -249,7 +315,7 @@ import Testing
         }
         let weights = SampleWeights(exampleCount: 7, indices: [6, 1, 3, 0], weights: [0.4, 0.1, 0.3, 0.2])
         let result = try f(model.point, weights, .clipped(toNorm: 0.5, includesMatrix: true))
-        #expect(result.perExample.loopSegments.map(\.name) == ["tied", "scale", "product"])
+        #expect(result.perExample.loopSegments.map(\.name) == ["tied", "scale", "transposed"])
         let expected = try PerExampleGradientTests.loopRows(plain, at: model.point, indices: weights.indices, exampleCount: 7)
         for r in expected.indices {
             PerExampleGradientTests.expectRowsClose(result.perExample.row(r).scalars, expected[r], "row \(r)")
@@ -327,7 +393,8 @@ import Testing
         let square4 = tape.constant(Tensor(shape: [4, 4], repeating: 1))
         let y = linear(x, weight: tape.parameter(w), bias: nil)
         let kept = [relu(y), y * tape.constant(Tensor([1, 2, 3, 4])), matmul(y, square4), y.logSoftmax(),
-                    y.sum(alongAxis: 1), y.reshaped(to: [4, 2, 2]), linear(y, weight: square4, bias: nil)]
+                    y.sum(alongAxis: 1), y.reshaped(to: [4, 2, 2]), linear(y, weight: square4, bias: nil),
+                    matmul(x, tape.constant(Tensor(shape: [3, 2], repeating: 1)))]
         let mixed = [y.transposed(), y.sum(), y.sum(alongAxis: 0), matmul(y, square4, transposingA: true), matmul(square4, y),
                      y.gatheringRows([1, 0, 2, 3]), y.reshaped(to: [2, 8]), y.sum(alongAxis: 1).logSoftmax(),
                      y.sum(alongAxis: 1) * y.sum(alongAxis: 1).reshaped(to: [4, 1]), linear(square4, weight: y, bias: nil)]
