@@ -96,6 +96,12 @@ func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         scale(c, rows: m, columns: n, ldc: ldc, by: beta)
         return
     }
+    // One column or one row of C: no tiles, no packing (bitwise the same sums, see the file).
+    if let product = MatrixVectorOperands(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                                          a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc) {
+        multiplyMatrixVector(product, kc: blocking.kc)
+        return
+    }
 
     let operands = GEMMOperands(transposeA: transposeA, transposeB: transposeB, k: k, alpha: alpha,
                                 a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
