@@ -10,6 +10,7 @@ let groups: [(name: String, run: (inout BenchTable) -> Void)] = [
     ("autodiff", benchAutodiff),
     ("optim", benchOptimizers),
     ("sampling", benchSampling),
+    ("small", benchSmall),
     ("peer", benchPeer),
 ]
 
