@@ -70,15 +70,18 @@ struct MultiplicativeNetStep {
     mutating func run() { try! optimizer.step(&problem.parameters, objective: objective) }
 }
 
-/// Rows for the "small" group: the papers' small steps alone (no peer), for profiling and for the
-/// per-step figures the peer group compares.
+/// Rows for the "small" group: the papers' small steps alone, on one thread in process CPU time
+/// (robust to a loaded machine), for profiling and for the per-step figures the peer group compares.
 func benchSmall(_ table: inout BenchTable) {
+    let savedThreads = Parallelism.maximumThreadCount
+    defer { Parallelism.maximumThreadCount = savedThreads }
+    Parallelism.maximumThreadCount = 1
     var diagonal = DiagonalNetStep()
-    table.add("small", "diagonal net d=100 n=40, PGD step", value: secondsPerCall(minimumSeconds: 0.5) { diagonal.run() } * 1e6,
-              unit: "µs/step")
+    table.add("small", "diagonal net d=100 n=40, PGD step", value: cpuSecondsPerCall { diagonal.run() } * 1e6,
+              unit: "µs CPU")
     var deep = DeepNoisyNetStep()
-    table.add("small", "20×50 ReLU net, clip + noise, batch 32", value: secondsPerCall { deep.run() } * 1e6, unit: "µs/step")
+    table.add("small", "20×50 ReLU net, clip + noise, batch 32", value: cpuSecondsPerCall { deep.run() } * 1e6, unit: "µs CPU")
     var multiplicative = MultiplicativeNetStep()
-    table.add("small", "64-128-10 net, MSGD on 1000 examples", value: secondsPerCall { multiplicative.run() } * 1e6,
-              unit: "µs/step")
+    table.add("small", "64-128-10 net, MSGD on 1000 examples", value: cpuSecondsPerCall { multiplicative.run() } * 1e6,
+              unit: "µs CPU")
 }

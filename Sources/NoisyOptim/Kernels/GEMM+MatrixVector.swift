@@ -96,73 +96,93 @@ private func loadVector<V: SIMD>(_ p: UnsafePointer<Float>) -> V where V.Scalar 
 }
 
 /// M's lines are contiguous across l (M[l, p] at l + p·depthStride): vectors run along l, and
-/// each lane sums its own line over p in order, so no shuffles are needed.
+/// each lane sums its own line over p in order, so no shuffles are needed. Pointers step through
+/// the depth (no index products or overflow checks in the inner loops).
 private func matrixVectorAlongLines(_ op: MatrixVectorOperands, depth: Range<Int>, beta: Float) {
     typealias V = SIMD8<Float>
-    let m = op.matrix, ds = op.depthStride
+    let ds = op.depthStride, vs = op.vectorStride, steps = depth.count
+    let firstRow = op.matrix + depth.lowerBound &* ds, firstValue = op.vector + depth.lowerBound &* vs
     var l = 0
     // Sixteen lanes per pass: two independent accumulators hide the add latency.
     while l + 16 <= op.length {
         var acc0 = V(), acc1 = V()
-        for p in depth {
-            let x = V(repeating: op.vector[p * op.vectorStride])
-            let row = m + l + p * ds
+        var row = firstRow + l, value = firstValue
+        for _ in 0..<steps {
+            let x = V(repeating: value.pointee)
             acc0 = multiplyAdd(acc0, loadVector(row), x)
             acc1 = multiplyAdd(acc1, loadVector(row + 8), x)
+            row += ds; value += vs
         }
-        for i in 0..<8 { store(acc0[i], to: op.c + (l + i) * op.cStride, alpha: op.alpha, beta: beta) }
-        for i in 0..<8 { store(acc1[i], to: op.c + (l + 8 + i) * op.cStride, alpha: op.alpha, beta: beta) }
+        for i in 0..<8 { store(acc0[i], to: op.c + (l + i) &* op.cStride, alpha: op.alpha, beta: beta) }
+        for i in 0..<8 { store(acc1[i], to: op.c + (l + 8 + i) &* op.cStride, alpha: op.alpha, beta: beta) }
         l += 16
     }
     while l + 4 <= op.length {
         var acc = SIMD4<Float>()
-        for p in depth {
-            acc = multiplyAdd(acc, loadVector(m + l + p * ds), SIMD4(repeating: op.vector[p * op.vectorStride]))
+        var row = firstRow + l, value = firstValue
+        for _ in 0..<steps {
+            acc = multiplyAdd(acc, loadVector(row), SIMD4(repeating: value.pointee))
+            row += ds; value += vs
         }
-        for i in 0..<4 { store(acc[i], to: op.c + (l + i) * op.cStride, alpha: op.alpha, beta: beta) }
+        for i in 0..<4 { store(acc[i], to: op.c + (l + i) &* op.cStride, alpha: op.alpha, beta: beta) }
         l += 4
     }
     while l < op.length {
         var acc: Float = 0
-        for p in depth { acc = multiplyAdd(acc, m[l + p * ds], op.vector[p * op.vectorStride]) }
-        store(acc, to: op.c + l * op.cStride, alpha: op.alpha, beta: beta)
+        var row = firstRow + l, value = firstValue
+        for _ in 0..<steps {
+            acc = multiplyAdd(acc, row.pointee, value.pointee)
+            row += ds; value += vs
+        }
+        store(acc, to: op.c + l &* op.cStride, alpha: op.alpha, beta: beta)
         l += 1
     }
 }
 
-/// M's lines are contiguous along p (M[l, p] at l·lineStride + p·depthStride, usually
-/// depthStride 1): four lines at a time, four steps of p loaded per line and transposed in
-/// registers, so each lane still adds its line's products in order of p.
+/// M's lines are contiguous along p (M[l, p] at l·lineStride + p): four lines at a time, four
+/// steps of p loaded per line and transposed in registers, so each lane still adds its line's
+/// products in order of p. Other layouts (a strided line shorter than four) go one line at a time.
 private func matrixVectorAlongDepth(_ op: MatrixVectorOperands, depth: Range<Int>, beta: Float) {
     typealias V = SIMD4<Float>
-    let m = op.matrix, ls = op.lineStride, ds = op.depthStride, vs = op.vectorStride
+    let ls = op.lineStride, ds = op.depthStride, vs = op.vectorStride, steps = depth.count
+    let firstValue = op.vector + depth.lowerBound &* vs
     var l = 0
     if ds == 1 {
         while l + 4 <= op.length {
-            let line0 = m + l * ls, line1 = line0 + ls, line2 = line1 + ls, line3 = line2 + ls
+            var line0 = op.matrix + l &* ls + depth.lowerBound
+            var line1 = line0 + ls, line2 = line1 + ls, line3 = line2 + ls
+            var value = firstValue
             var acc = V()
-            var p = depth.lowerBound
-            while p + 4 <= depth.upperBound {
-                let r0: V = loadVector(line0 + p), r1: V = loadVector(line1 + p)
-                let r2: V = loadVector(line2 + p), r3: V = loadVector(line3 + p)
-                acc = multiplyAdd(acc, V(r0[0], r1[0], r2[0], r3[0]), V(repeating: op.vector[p * vs]))
-                acc = multiplyAdd(acc, V(r0[1], r1[1], r2[1], r3[1]), V(repeating: op.vector[(p + 1) * vs]))
-                acc = multiplyAdd(acc, V(r0[2], r1[2], r2[2], r3[2]), V(repeating: op.vector[(p + 2) * vs]))
-                acc = multiplyAdd(acc, V(r0[3], r1[3], r2[3], r3[3]), V(repeating: op.vector[(p + 3) * vs]))
-                p += 4
+            var remaining = steps
+            while remaining >= 4 {
+                let r0: V = loadVector(line0), r1: V = loadVector(line1)
+                let r2: V = loadVector(line2), r3: V = loadVector(line3)
+                acc = multiplyAdd(acc, V(r0[0], r1[0], r2[0], r3[0]), V(repeating: value.pointee))
+                acc = multiplyAdd(acc, V(r0[1], r1[1], r2[1], r3[1]), V(repeating: value[vs]))
+                acc = multiplyAdd(acc, V(r0[2], r1[2], r2[2], r3[2]), V(repeating: value[2 &* vs]))
+                acc = multiplyAdd(acc, V(r0[3], r1[3], r2[3], r3[3]), V(repeating: value[3 &* vs]))
+                line0 += 4; line1 += 4; line2 += 4; line3 += 4
+                value += 4 &* vs
+                remaining -= 4
             }
-            while p < depth.upperBound {
-                acc = multiplyAdd(acc, V(line0[p], line1[p], line2[p], line3[p]), V(repeating: op.vector[p * vs]))
-                p += 1
+            while remaining > 0 {
+                acc = multiplyAdd(acc, V(line0.pointee, line1.pointee, line2.pointee, line3.pointee), V(repeating: value.pointee))
+                line0 += 1; line1 += 1; line2 += 1; line3 += 1
+                value += vs
+                remaining -= 1
             }
-            for i in 0..<4 { store(acc[i], to: op.c + (l + i) * op.cStride, alpha: op.alpha, beta: beta) }
+            for i in 0..<4 { store(acc[i], to: op.c + (l + i) &* op.cStride, alpha: op.alpha, beta: beta) }
             l += 4
         }
     }
     while l < op.length {
         var acc: Float = 0
-        for p in depth { acc = multiplyAdd(acc, m[l * ls + p * ds], op.vector[p * vs]) }
-        store(acc, to: op.c + l * op.cStride, alpha: op.alpha, beta: beta)
+        var entry = op.matrix + l &* ls + depth.lowerBound &* ds, value = firstValue
+        for _ in 0..<steps {
+            acc = multiplyAdd(acc, entry.pointee, value.pointee)
+            entry += ds; value += vs
+        }
+        store(acc, to: op.c + l &* op.cStride, alpha: op.alpha, beta: beta)
         l += 1
     }
 }
