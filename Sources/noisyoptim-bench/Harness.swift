@@ -65,13 +65,14 @@ func seconds(_ duration: Duration) -> Double {
 @inline(never)
 func blackHole<T>(_ value: T) { withExtendedLifetime(value) {} }
 
-/// Process CPU seconds per call of `body`: the least of `repeats` samples, each over calls lasting
-/// at least `minimumSeconds` of CPU time. Time spent descheduled while other processes run does
-/// not count, so single-threaded figures stay comparable on a loaded machine.
+/// CPU seconds of the calling thread per call of `body`: the least of `repeats` samples, each over
+/// calls lasting at least `minimumSeconds` of that thread's CPU time. Time spent descheduled while
+/// other processes run does not count (nor does a worker thread's spinning), so single-threaded
+/// figures stay comparable on a loaded machine. Only for work that runs on the calling thread.
 func cpuSecondsPerCall(repeats: Int = 5, minimumSeconds: Double = 0.05, _ body: () -> Void) -> Double {
     func now() -> Double {
         var time = timespec()
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
         return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
     }
     body() // warm-up

@@ -21,6 +21,7 @@ if !unknown.isEmpty {
     exit(2)
 }
 print("noisyoptim-bench — \(ProcessInfo.processInfo.activeProcessorCount) cores, threads allowed: \(Parallelism.maximumThreadCount)")
+print(kernelBuildAdvice(product: "noisyoptim-bench"))
 var table = BenchTable()
 for group in groups where requested.isEmpty || requested.contains(group.name) {
     group.run(&table)
