@@ -2,8 +2,9 @@
 import PackageDescription
 
 // NoisyOptim has no package dependencies and no unsafe flags, so it can be imported by version.
-// The `FMA` trait selects fused multiply-add micro-kernels; enable it only when the build also
-// targets a CPU with FMA (see README, "Faster builds on FMA machines").
+// The `FMA` trait selects fused multiply-add micro-kernels and `AVX512` (which implies `FMA`)
+// 16-wide ones; enable one only when the build also targets a CPU that has the instructions, with
+// -Xcc -march=x86-64-v3 or -Xcc -march=x86-64-v4 (see README, "Faster builds").
 let package = Package(
     name: "NoisyOptim",
     products: [
@@ -17,12 +18,18 @@ let package = Package(
             name: "FMA",
             description: "Use fused multiply-add micro-kernels. Build with -Xcc -march=native (or another target with FMA) as well."
         ),
+        .trait(
+            name: "AVX512",
+            description: "Use 16-wide AVX-512 micro-kernels (implies FMA). Build with -Xcc -march=x86-64-v4 (or native on an AVX-512 CPU) as well.",
+            enabledTraits: ["FMA"]
+        ),
     ],
     targets: [
         .target(
             name: "NoisyOptim",
             swiftSettings: [
                 .define("NOISYOPTIM_FMA", .when(traits: ["FMA"])),
+                .define("NOISYOPTIM_AVX512", .when(traits: ["AVX512"])),
             ]
         ),
         .executableTarget(

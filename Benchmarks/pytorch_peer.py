@@ -99,6 +99,102 @@ def optimizer_step(count, make, noise_std=None):
     return best
 
 
+def diagonal_net_problem():
+    """Orvieto et al. 2023's diagonal linear net: d = 100, n = 40, a 5-sparse target, w0 = 1."""
+    d, n = 100, 40
+    generator = torch.Generator().manual_seed(100)
+    x = torch.randn(n, d, generator=generator)
+    target = torch.zeros(d)
+    target[::17][:5] = 1
+    return x, x @ (target * target), d, n
+
+
+def diagonal_net_torch():
+    """One perturbed GD step (sigma 0.03, lr 0.01) with autograd, as `DiagonalNetStep`."""
+    x, y, d, n = diagonal_net_problem()
+    w = torch.ones(d)
+    perturbed = torch.empty(d, requires_grad=True)
+    noise = torch.empty(d)
+
+    def step():
+        with torch.no_grad():
+            perturbed.copy_(w).add_(noise.normal_(0, 0.03))
+        perturbed.grad = None
+        residual = x @ (perturbed * perturbed) - y
+        ((residual * residual).sum() / (4 * n)).backward()
+        with torch.no_grad():
+            w.sub_(perturbed.grad, alpha=0.01)
+
+    return seconds_per_call(step)
+
+
+def diagonal_net_numpy():
+    """The same step as a NumPy loop with the gradient written out: (1/n)(X^T r) * w~."""
+    import numpy as np
+
+    x, y, d, n = (v.numpy() if hasattr(v, "numpy") else v for v in diagonal_net_problem())
+    w = np.ones(d, dtype=np.float32)
+    rng = np.random.default_rng(1)
+
+    def step():
+        perturbed = w + rng.standard_normal(d, dtype=np.float32) * np.float32(0.03)
+        residual = x @ (perturbed * perturbed) - y
+        w[:] -= np.float32(0.01 / n) * (x.T @ residual) * perturbed
+
+    return seconds_per_call(step)
+
+
+def deep_noisy_net():
+    """Neelakantan et al. 2015, Section 4.1: 784 -> 20 x 50 ReLU -> 10, batch 32, SGD lr 0.01,
+    gradient clipped to global norm 10, annealed noise eta 0.01, gamma 0.55, as `DeepNoisyNetStep`."""
+    sizes = [784] + [50] * 20 + [10]
+    layers = []
+    for i, (fan_in, fan_out) in enumerate(zip(sizes, sizes[1:])):
+        layers.append(torch.nn.Linear(fan_in, fan_out))
+        if i < len(sizes) - 2:
+            layers.append(torch.nn.ReLU())
+    model = torch.nn.Sequential(*layers)
+    params = list(model.parameters())
+    x = torch.rand(32, 784) * 2 - 1
+    y = torch.arange(32) % 10
+    optimizer = torch.optim.SGD(params, lr=0.01)
+    t = [0]
+
+    def step():
+        optimizer.zero_grad(set_to_none=False)
+        F.cross_entropy(model(x), y).backward()
+        torch.nn.utils.clip_grad_norm_(params, 10.0, foreach=True)
+        std = (0.01 / (1 + t[0]) ** 0.55) ** 0.5
+        with torch.no_grad():
+            for p in params:
+                p.grad.add_(torch.randn_like(p), alpha=std)
+        optimizer.step()
+        t[0] += 1
+
+    return seconds_per_call(step)
+
+
+def multiplicative_net():
+    """Wu et al. 2020: the 64-128-10 tanh net on all 1000 examples with Gaussian sampling weights
+    W = 1/n + (sigma/n)(eps - mean eps), sigma^2 = (n - b)/b for b = 32, SGD lr 0.01."""
+    n, b = 1000, 32
+    model = torch.nn.Sequential(torch.nn.Linear(64, 128), torch.nn.Tanh(), torch.nn.Linear(128, 10))
+    x = torch.rand(n, 64) * 2 - 1
+    y = torch.arange(n) % 10
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    sigma = ((n - b) / b) ** 0.5
+    eps = torch.empty(n)
+
+    def step():
+        eps.normal_()
+        weights = (1 + sigma * (eps - eps.mean())) / n
+        optimizer.zero_grad(set_to_none=False)
+        (weights * F.cross_entropy(model(x), y, reduction="none")).sum().backward()
+        optimizer.step()
+
+    return seconds_per_call(step)
+
+
 def momentum(params, **variant):
     return torch.optim.SGD(params, lr=1e-3, momentum=0.9, **variant)
 
@@ -115,6 +211,10 @@ WORKLOADS = {
     "noisy_momentum_step_1M": lambda: optimizer_step(1_000_000, momentum, noise_std=0.1),
     "noisy_momentum_step_10M": lambda: optimizer_step(10_000_000, momentum, noise_std=0.1),
     "adam_step_10M": lambda: optimizer_step(10_000_000, adam),
+    "diagonal_net_step": diagonal_net_torch,
+    "diagonal_net_step_numpy": diagonal_net_numpy,
+    "deep_noisy_net_step": deep_noisy_net,
+    "multiplicative_net_step": multiplicative_net,
 }
 
 

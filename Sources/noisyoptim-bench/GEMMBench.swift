@@ -11,10 +11,24 @@ private struct GEMMShape {
     var transposeA = false, transposeB = false
 }
 
-/// Adds the `gemm` rows: GFLOPS on 1 and 2 threads, the ratio to a naive loop of the same shape
-/// and the 2-thread/1-thread ratio, for square sizes and the MLP shapes the tape multiplies.
+/// The arithmetic peak of one core for this build's micro-kernel instructions, in FLOP/s: the
+/// register-only loop of `MicroKernelPeak`, in the thread's CPU time (as the 1-thread GEMM rows).
+func measuredPeakFLOPS() -> Double {
+    let iterations = 1 << 20
+    let seconds = cpuSecondsPerCall(repeats: 7) { blackHole(MicroKernelPeak.run(iterations: iterations, scale: 1e-9)) }
+    return Double(MicroKernelPeak.flopsPerIteration) * Double(iterations) / seconds
+}
+
+/// Adds the `gemm` rows: the measured peak, then GFLOPS on 1 and 2 threads as fractions of it
+/// (one and two cores' worth), and the ratio to a naive loop of the same shape, for square sizes
+/// and the MLP shapes the tape multiplies.
 func benchGEMM(_ table: inout BenchTable) {
     print("gemm micro-kernel: \(gemmMicroKernelDescription)")
+    let savedPeakThreads = Parallelism.maximumThreadCount
+    Parallelism.maximumThreadCount = 1
+    let peak = measuredPeakFLOPS()
+    Parallelism.maximumThreadCount = savedPeakThreads
+    table.add("gemm", "peak: register-only kernel mix, 1 core", value: peak / 1e9, unit: "GFLOPS")
     let shapes: [GEMMShape] = [
         GEMMShape(label: "64² square", m: 64, n: 64, k: 64),
         GEMMShape(label: "128² square", m: 128, n: 128, k: 128),
@@ -42,18 +56,20 @@ func benchGEMM(_ table: inout BenchTable) {
         let lda = shape.transposeA ? shape.m : shape.k
         let ldb = shape.transposeB ? shape.k : shape.n
 
+        // One thread: the calling thread's CPU time, like the peak; two: wall-clock time.
         func timeGEMM(threads: Int) -> Double {
             Parallelism.maximumThreadCount = threads
             return a.withUnsafeBufferPointer { a in
                 b.withUnsafeBufferPointer { b in
                     c.withUnsafeMutableBufferPointer { c in
-                        secondsPerCall {
+                        let body = {
                             gemm(transposeA: shape.transposeA, transposeB: shape.transposeB,
                                  m: shape.m, n: shape.n, k: shape.k,
                                  alpha: 1, a: a.baseAddress!, lda: lda, b: b.baseAddress!, ldb: ldb,
                                  beta: 0, c: c.baseAddress!, ldc: shape.n)
                             blackHole(c[0])
                         }
+                        return threads == 1 ? cpuSecondsPerCall(body) : secondsPerCall(body)
                     }
                 }
             }
@@ -80,13 +96,15 @@ func benchGEMM(_ table: inout BenchTable) {
         if flops < 2e6 {
             // Per-call cost is what matters for the tape's small products.
             table.add("gemm", "\(shape.label), 1 thread", value: one * 1e6, unit: "µs/call",
-                      ratio: naive / one, versus: "naive i-k-j loop")
+                      ratio: flops / one / peak, versus: "of peak")
         } else {
             table.add("gemm", "\(shape.label), 1 thread", value: flops / one / 1e9, unit: "GFLOPS",
-                      ratio: naive / one, versus: naiveOnce ? "naive i-k-j loop (timed once)" : "naive i-k-j loop")
+                      ratio: flops / one / peak, versus: "of peak")
         }
         table.add("gemm", "\(shape.label), 2 threads", value: flops / two / 1e9, unit: "GFLOPS",
-                  ratio: one / two, versus: "1 thread")
+                  ratio: flops / two / (2 * peak), versus: "of 2 × peak (\(String(format: "%.2f", one / two))× 1 thread)")
+        table.add("gemm", "\(shape.label), vs naive", value: flops / naive / 1e9, unit: "GFLOPS",
+                  ratio: naive / one, versus: naiveOnce ? "naive i-k-j loop (timed once), 1 thread" : "naive i-k-j loop, 1 thread")
     }
 }
 

@@ -64,3 +64,29 @@ func seconds(_ duration: Duration) -> Double {
 /// Keeps the optimizer from deleting work whose result is otherwise unused.
 @inline(never)
 func blackHole<T>(_ value: T) { withExtendedLifetime(value) {} }
+
+/// CPU seconds of the calling thread per call of `body`: the least of `repeats` samples, each over
+/// calls lasting at least `minimumSeconds` of that thread's CPU time. Time spent descheduled while
+/// other processes run does not count (nor does a worker thread's spinning), so single-threaded
+/// figures stay comparable on a loaded machine. Only for work that runs on the calling thread.
+func cpuSecondsPerCall(repeats: Int = 5, minimumSeconds: Double = 0.05, _ body: () -> Void) -> Double {
+    func now() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
+    }
+    body() // warm-up
+    var best = Double.infinity
+    for _ in 0..<repeats {
+        var calls = 0
+        let start = now()
+        var elapsed = 0.0
+        while elapsed < minimumSeconds {
+            body()
+            calls += 1
+            elapsed = now() - start
+        }
+        best = min(best, elapsed / Double(calls))
+    }
+    return best
+}

@@ -142,3 +142,37 @@ func benchOptimizers(_ table: inout BenchTable) {
         }
     }
 }
+
+/// Scaling rows: the unchecked momentum update on 1M, 10M and 100M parameters at 1 and 2 threads
+/// beside the same-traffic loop (θ += g, v += g) on the same count. Three alternating rounds per
+/// row; the row shows the best update bandwidth, the median of the three update/bound ratios and
+/// their spread, since on a shared machine these memory-bound figures move the most.
+func benchScaling(_ table: inout BenchTable) {
+    let savedThreads = Parallelism.maximumThreadCount
+    defer { Parallelism.maximumThreadCount = savedThreads }
+    for (count, label) in [(1_000_000, "1M"), (10_000_000, "10M"), (100_000_000, "100M")] {
+        let layout = ParameterLayout.flat(count: count)
+        let gradient = Tensor(shape: [count], repeating: 1e-3)
+        var theta = Tensor(shape: [count], repeating: 1)
+        let bytes = 20.0 * Double(count)
+        // Fewer, longer samples for the large counts (a 100M step moves 2 GB).
+        let repeats = count >= 100_000_000 ? 3 : 5
+        for threads in [1, 2] {
+            Parallelism.maximumThreadCount = threads
+            var sgd = try! SGD(layout: layout, learningRate: 1e-3, momentum: 0.9).withNonFiniteGradientPolicy(.propagate)
+            var ratios: [Double] = []
+            var best = Double.infinity
+            for _ in 0..<3 {
+                let update = secondsPerCall(repeats: repeats, minimumSeconds: 0.2) { try! sgd.step(&theta, gradient: gradient) }
+                let traffic = sameTrafficSeconds(count: count, threads: threads)
+                best = min(best, update)
+                ratios.append(traffic / update)
+            }
+            ratios.sort()
+            table.add("scaling", "momentum update \(label), unchecked (\(threads)t)", value: bytes / best / 1e9, unit: "GB/s",
+                      ratio: ratios[1],
+                      versus: String(format: "same traffic (3 rounds: %.2f–%.2f)", ratios[0], ratios[2]))
+        }
+        blackHole(theta)
+    }
+}

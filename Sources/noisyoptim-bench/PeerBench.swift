@@ -79,14 +79,15 @@ func benchPeer(_ table: inout BenchTable) {
         Parallelism.maximumThreadCount = threads
         let versus = "PyTorch \(peer.version) (its time / ours)"
         /// Best of three alternations of PyTorch's timing and ours.
-        func row(_ workload: String, _ name: String, scale: Double, unit: String, _ ours: () -> Double) {
+        func row(_ workload: String, _ name: String, scale: Double, unit: String, versus label: String? = nil,
+                 _ ours: () -> Double) {
             var theirs = Double.infinity, best = Double.infinity
             for _ in 0..<3 {
                 guard let seconds = peer.seconds(workload) else { return }
                 theirs = min(theirs, seconds)
                 best = min(best, ours())
             }
-            table.add("peer", "\(name) (\(threads)t)", value: best * scale, unit: unit, ratio: theirs / best, versus: versus)
+            table.add("peer", "\(name) (\(threads)t)", value: best * scale, unit: unit, ratio: theirs / best, versus: label ?? versus)
         }
 
         var generator = Philox4x32(seed: 3)
@@ -107,6 +108,21 @@ func benchPeer(_ table: inout BenchTable) {
                 let (_, gradient) = try! smallObjective(small.parameters, small.batches[0])
                 try! smallSGD.step(&small.parameters, gradient: gradient)
             }
+        }
+
+        // The papers' own steps (see PaperSteps.swift): Orvieto's diagonal net, also against the
+        // NumPy loop with the gradient written out; Neelakantan's deep net; Wu's multiplicative SGD.
+        var diagonal = DiagonalNetStep()
+        if threads == 1 {
+            row("diagonal_net_step_numpy", "diagonal net d=100 n=40, PGD step", scale: 1e6, unit: "µs",
+                versus: "NumPy loop (its time / ours)") { secondsPerCall { diagonal.run() } }
+        }
+        row("diagonal_net_step", "diagonal net d=100 n=40, PGD step", scale: 1e6, unit: "µs") { secondsPerCall { diagonal.run() } }
+        var deep = DeepNoisyNetStep()
+        row("deep_noisy_net_step", "20×50 ReLU net, clip + noise, batch 32", scale: 1e6, unit: "µs") { secondsPerCall { deep.run() } }
+        var multiplicative = MultiplicativeNetStep()
+        row("multiplicative_net_step", "64-128-10 net, MSGD on 1000 examples", scale: 1e6, unit: "µs") {
+            secondsPerCall { multiplicative.run() }
         }
 
         // Optimizer steps with the library's defaults (the gradient's finiteness is checked

@@ -10,7 +10,9 @@ let groups: [(name: String, run: (inout BenchTable) -> Void)] = [
     ("autodiff", benchAutodiff),
     ("perexample", benchPerExample),
     ("optim", benchOptimizers),
+    ("scaling", benchScaling),
     ("sampling", benchSampling),
+    ("small", benchSmall),
     ("peer", benchPeer),
 ]
 
@@ -21,6 +23,7 @@ if !unknown.isEmpty {
     exit(2)
 }
 print("noisyoptim-bench — \(ProcessInfo.processInfo.activeProcessorCount) cores, threads allowed: \(Parallelism.maximumThreadCount)")
+print(kernelBuildAdvice(product: "noisyoptim-bench"))
 var table = BenchTable()
 for group in groups where requested.isEmpty || requested.contains(group.name) {
     group.run(&table)

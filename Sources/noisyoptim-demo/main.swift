@@ -33,6 +33,7 @@ let batchSize = 32
 let epochs = 20
 let steps = epochs * n / batchSize
 
+print(kernelBuildAdvice(product: "noisyoptim-demo")) // which kernels run, and the command for faster ones
 print("""
 NoisyOptim demo — UCI handwritten digits (8×8), \(training.count) training / \(test.count) test examples
 Model: MLP 64-128-10 (tanh), \(model.layout.count) parameters in one flat vector; softmax cross-entropy.

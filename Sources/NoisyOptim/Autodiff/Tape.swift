@@ -30,23 +30,27 @@
 /// steps (as `MLP.objective` does) to reuse its buffers: after the first step, recording and
 /// differentiating a computation of the same shape allocates no memory.
 public final class Tape {
-    var nodes: [TapeNode] = []
+    // The stored properties opt out of dynamic exclusivity checks: every op reads and writes
+    // `nodes` and the arena, and the checks (a thread-local access set per access) were a tenth of
+    // a small recording's time. A Tape is used from one thread at a time and no method holds an
+    // access across a call back into the tape, so there is no overlap for them to catch.
+    @exclusivity(unchecked) var nodes: [TapeNode] = []
     /// Integer operands of recorded ops (class labels, gathered row indices), by position.
-    var integers: [Int] = []
+    @exclusivity(unchecked) var integers: [Int] = []
     /// Caller tensors the nodes point into, kept alive until the recording ends.
-    var retained: [Tensor] = []
-    var arena = TapeArena()
+    @exclusivity(unchecked) var retained: [Tensor] = []
+    @exclusivity(unchecked) var arena = TapeArena()
     /// Bumped when a recording ends, so variables of a finished recording are recognized.
-    var generation = 0
-    var isRecording = false
-    var hasRunBackward = false
+    @exclusivity(unchecked) var generation = 0
+    @exclusivity(unchecked) var isRecording = false
+    @exclusivity(unchecked) var hasRunBackward = false
 
     // The flat parameter vector of the recording, its layout, and the node of each segment.
-    var parameters: Tensor?
-    var layout: ParameterLayout?
-    var parameterNodes: [Int] = []
+    @exclusivity(unchecked) var parameters: Tensor?
+    @exclusivity(unchecked) var layout: ParameterLayout?
+    @exclusivity(unchecked) var parameterNodes: [Int] = []
     /// The flat gradient handed to callers; reused when they no longer hold it.
-    var flatGradient = Tensor(uninitializedShape: [0])
+    @exclusivity(unchecked) var flatGradient = Tensor(uninitializedShape: [0])
     /// The per-example matrix and loop buffers, reused the same way (Tape+PerExample.swift).
     var perExampleBuffers = PerExampleBuffers()
 

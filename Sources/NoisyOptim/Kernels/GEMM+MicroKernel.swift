@@ -1,4 +1,5 @@
-// GEMM+MicroKernel: the register-tiled inner kernel, one per build (plain mul + add, or fused).
+// GEMM+MicroKernel: the register-tiled inner kernel, one per build (plain mul + add, fused AVX2, or
+// fused AVX-512).
 
 /// The micro-kernel: one `rows`×`columns` register tile of C ← α·op(A)·op(B) + β·C over a depth
 /// of `kc`, from a sliver of A (`rows` values per step) and a sliver of B (`columns` contiguous
@@ -9,7 +10,14 @@
 /// Every element's sum runs over p in order from a zero accumulator, whatever the tile's position,
 /// so edge tiles (computed into a scratch tile) and interior tiles round identically.
 enum MicroKernel {
-#if NOISYOPTIM_FMA
+#if NOISYOPTIM_AVX512
+    /// A description of the compiled kernel, for benchmark tables.
+    static let name = "AVX-512 12×32 (SIMD16 addingProduct)"
+    /// Rows of C per register tile (the width of a packed A sliver).
+    static let rows = 12
+    /// Columns of C per register tile (the width of a packed B sliver).
+    static let columns = 32
+#elseif NOISYOPTIM_FMA
     /// A description of the compiled kernel, for benchmark tables.
     static let name = "FMA 6×16 (SIMD8 addingProduct)"
     /// Rows of C per register tile (the width of a packed A sliver).
@@ -35,7 +43,10 @@ enum MicroKernel {
     static func run(kc: Int, a: UnsafePointer<Float>, aRowStride: Int, aStep: Int,
                     b: UnsafePointer<Float>, bStep: Int,
                     c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float) {
-#if NOISYOPTIM_FMA
+#if NOISYOPTIM_AVX512
+        kernel12x32Fused(kc: kc, a: a, aRowStride: aRowStride, aStep: aStep, b: b, bStep: bStep,
+                         c: c, ldc: ldc, alpha: alpha, beta: beta)
+#elseif NOISYOPTIM_FMA
         kernel6x16Fused(kc: kc, a: a, aRowStride: aRowStride, aStep: aStep, b: b, bStep: bStep,
                         c: c, ldc: ldc, alpha: alpha, beta: beta)
 #else
@@ -64,7 +75,68 @@ where V.Scalar == Float {
     }
 }
 
-#if NOISYOPTIM_FMA
+#if NOISYOPTIM_AVX512
+
+/// 12×32 tile: 24 accumulators of 16 lanes (zmm registers) + 2 for the B row + 1 broadcast = 27 of
+/// AVX-512's 32 registers. 24 independent fused multiply-adds per step cover the 4-cycle latency
+/// of two 512-bit FMA pipes three times over; 12 broadcasts and 2 loads per 24 FMAs stay within
+/// two loads per cycle. The B sliver (32 × kc floats, 32 KiB at kc = 256) stays in L1 while the A
+/// slivers stream past it.
+@inline(__always)
+private func kernel12x32Fused(kc: Int, a: UnsafePointer<Float>, aRowStride: Int, aStep: Int,
+                              b: UnsafePointer<Float>, bStep: Int,
+                              c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float) {
+    typealias V = SIMD16<Float>
+    var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
+    var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
+    var c60 = V(), c61 = V(), c70 = V(), c71 = V(), c80 = V(), c81 = V()
+    var c90 = V(), c91 = V(), ca0 = V(), ca1 = V(), cb0 = V(), cb1 = V()
+    let s = aRowStride
+    var pa = a, pb = b
+    for _ in 0..<kc {
+        let b0: V = load(pb), b1: V = load(pb + 16)
+        var x = V(repeating: pa[0])
+        c00.addProduct(x, b0); c01.addProduct(x, b1)
+        x = V(repeating: pa[s])
+        c10.addProduct(x, b0); c11.addProduct(x, b1)
+        x = V(repeating: pa[2 * s])
+        c20.addProduct(x, b0); c21.addProduct(x, b1)
+        x = V(repeating: pa[3 * s])
+        c30.addProduct(x, b0); c31.addProduct(x, b1)
+        x = V(repeating: pa[4 * s])
+        c40.addProduct(x, b0); c41.addProduct(x, b1)
+        x = V(repeating: pa[5 * s])
+        c50.addProduct(x, b0); c51.addProduct(x, b1)
+        x = V(repeating: pa[6 * s])
+        c60.addProduct(x, b0); c61.addProduct(x, b1)
+        x = V(repeating: pa[7 * s])
+        c70.addProduct(x, b0); c71.addProduct(x, b1)
+        x = V(repeating: pa[8 * s])
+        c80.addProduct(x, b0); c81.addProduct(x, b1)
+        x = V(repeating: pa[9 * s])
+        c90.addProduct(x, b0); c91.addProduct(x, b1)
+        x = V(repeating: pa[10 * s])
+        ca0.addProduct(x, b0); ca1.addProduct(x, b1)
+        x = V(repeating: pa[11 * s])
+        cb0.addProduct(x, b0); cb1.addProduct(x, b1)
+        pa += aStep; pb += bStep
+    }
+    var r = c
+    update(r, c00, alpha: alpha, beta: beta); update(r + 16, c01, alpha: alpha, beta: beta); r += ldc
+    update(r, c10, alpha: alpha, beta: beta); update(r + 16, c11, alpha: alpha, beta: beta); r += ldc
+    update(r, c20, alpha: alpha, beta: beta); update(r + 16, c21, alpha: alpha, beta: beta); r += ldc
+    update(r, c30, alpha: alpha, beta: beta); update(r + 16, c31, alpha: alpha, beta: beta); r += ldc
+    update(r, c40, alpha: alpha, beta: beta); update(r + 16, c41, alpha: alpha, beta: beta); r += ldc
+    update(r, c50, alpha: alpha, beta: beta); update(r + 16, c51, alpha: alpha, beta: beta); r += ldc
+    update(r, c60, alpha: alpha, beta: beta); update(r + 16, c61, alpha: alpha, beta: beta); r += ldc
+    update(r, c70, alpha: alpha, beta: beta); update(r + 16, c71, alpha: alpha, beta: beta); r += ldc
+    update(r, c80, alpha: alpha, beta: beta); update(r + 16, c81, alpha: alpha, beta: beta); r += ldc
+    update(r, c90, alpha: alpha, beta: beta); update(r + 16, c91, alpha: alpha, beta: beta); r += ldc
+    update(r, ca0, alpha: alpha, beta: beta); update(r + 16, ca1, alpha: alpha, beta: beta); r += ldc
+    update(r, cb0, alpha: alpha, beta: beta); update(r + 16, cb1, alpha: alpha, beta: beta)
+}
+
+#elseif NOISYOPTIM_FMA
 
 /// 6×16 tile: 12 accumulators of 8 lanes (AVX2 ymm registers) + 2 for the B row + 1 broadcast =
 /// 15 of 16 registers, the classic Haswell shape. 12 independent fused multiply-adds per step

@@ -8,7 +8,7 @@
 //   is therefore one out-of-line function (`boxMullerBlocks`) that vectorizes cleanly on its own;
 //   the call costs far less than it saves (fillNormal 250 → 315 M/s).
 // - `SIMD.squareRoot()` keeps a libm call per lane (see `nonNegativeSquareRoot`).
-// - The multiplies use 64-bit lanes (see `blocks4`).
+// - The multiplies use 64-bit lanes (see `stepBlocks`).
 
 extension Philox4x32 {
     /// Fills `buffer` with independent samples of U(0, 1]:
@@ -70,18 +70,34 @@ extension Philox4x32 {
 
 // MARK: - Driver: threading and tails
 
-/// Four blocks per SIMD step, one per lane: one SSE register per word of output, and while the
-/// rounds run each word occupies two registers of 64-bit lanes (see `blocks4`), so the state and
-/// the temporaries fit the sixteen SSE registers.
+/// One block per SIMD lane. Default build: four blocks per step, one SSE register per word of
+/// output, and while the rounds run each word occupies two registers of 64-bit lanes (see
+/// `stepBlocks`), so the state and the temporaries fit the sixteen SSE registers. The FMA trait
+/// (AVX2) runs eight blocks per step and the AVX512 trait sixteen, in ymm and zmm registers. Every
+/// lane computes the same function of its own block, so all builds produce the same values.
+#if NOISYOPTIM_AVX512
+typealias PhiloxLanes = SIMD16<UInt32>
+typealias PhiloxFloats = SIMD16<Float>
+typealias PhiloxInts = SIMD16<Int32>
+/// Philox words during the rounds: the 32-bit word in the low half of each 64-bit lane.
+typealias PhiloxWideLanes = SIMD16<UInt64>
+#elseif NOISYOPTIM_FMA
+typealias PhiloxLanes = SIMD8<UInt32>
+typealias PhiloxFloats = SIMD8<Float>
+typealias PhiloxInts = SIMD8<Int32>
+/// Philox words during the rounds: the 32-bit word in the low half of each 64-bit lane.
+typealias PhiloxWideLanes = SIMD8<UInt64>
+#else
 typealias PhiloxLanes = SIMD4<UInt32>
 typealias PhiloxFloats = SIMD4<Float>
 typealias PhiloxInts = SIMD4<Int32>
 /// Philox words during the rounds: the 32-bit word in the low half of each 64-bit lane.
 typealias PhiloxWideLanes = SIMD4<UInt64>
+#endif
 
-/// What a fill does with the four words of four blocks.
+/// What a fill does with the four words of a step's blocks.
 protocol PhiloxFillKernel {
-    /// The four output values of each of four blocks, one vector per word position.
+    /// The four output values of each block of a step, one vector per word position.
     func values(_ x0: PhiloxLanes, _ x1: PhiloxLanes, _ x2: PhiloxLanes, _ x3: PhiloxLanes)
         -> (PhiloxFloats, PhiloxFloats, PhiloxFloats, PhiloxFloats)
     /// True if the values are added to the buffer, false if they replace it.
@@ -89,16 +105,16 @@ protocol PhiloxFillKernel {
 }
 
 extension Philox4x32 {
-    /// Blocks per SIMD step.
-    static let blocksPerStep = 4
-    /// Floats written per SIMD step: 4 blocks × 4 words.
-    static let floatsPerStep = 16
+    /// Blocks per SIMD step: one per lane.
+    static let blocksPerStep = PhiloxLanes.scalarCount
+    /// Floats written per SIMD step: 4 words per block.
+    static let floatsPerStep = 4 * blocksPerStep
     /// Below this many floats per thread, a second thread costs more to start than it saves
     /// (about 0.5 ms of work at 250 M samples/s, against tens of µs to wake a worker).
     static let minimumFloatsPerThread = 1 << 17
 
     /// Runs `kernel` over `buffer`, starting at this generator's counter, and advances the counter
-    /// by ⌈count / 4⌉ blocks. Threads split the buffer at multiples of 16 floats (4 blocks) and each
+    /// by ⌈count / 4⌉ blocks. Threads split the buffer at multiples of a step (4 floats per block) and each
     /// computes its own starting counter, so every position gets the same value whatever the split.
     mutating func run<Kernel: PhiloxFillKernel>(_ kernel: Kernel, on buffer: UnsafeMutableBufferPointer<Float>) {
         dropBuffered()
@@ -128,8 +144,8 @@ extension Philox4x32 {
         // multiplies to overlap (fillNormal 315 → 345 M/s, fillUniform 570 → 675 M/s).
         while offset + 2 * floatsPerStep <= count {
             let next = Self.counter(counter, plus: UInt64(blocksPerStep))
-            let (a0, a1, a2, a3) = blocks4(counter: counter, key: key)
-            let (b0, b1, b2, b3) = blocks4(counter: next, key: key)
+            let (a0, a1, a2, a3) = stepBlocks(counter: counter, key: key)
+            let (b0, b1, b2, b3) = stepBlocks(counter: next, key: key)
             let (v0, v1, v2, v3) = kernel.values(a0, a1, a2, a3)
             writeTransposed(v0, v1, v2, v3, to: base + offset, accumulate: Kernel.accumulates)
             let (w0, w1, w2, w3) = kernel.values(b0, b1, b2, b3)
@@ -138,7 +154,7 @@ extension Philox4x32 {
             offset += 2 * floatsPerStep
         }
         while offset + floatsPerStep <= count {
-            let (x0, x1, x2, x3) = blocks4(counter: counter, key: key)
+            let (x0, x1, x2, x3) = stepBlocks(counter: counter, key: key)
             let (v0, v1, v2, v3) = kernel.values(x0, x1, x2, x3)
             writeTransposed(v0, v1, v2, v3, to: base + offset, accumulate: Kernel.accumulates)
             counter = Self.counter(counter, plus: UInt64(blocksPerStep))
@@ -147,7 +163,7 @@ extension Philox4x32 {
         guard offset < count else { return }
         // Tail: compute a whole step into a scratch array and write only the positions that exist,
         // so a short buffer gets exactly the prefix a long one would.
-        let (x0, x1, x2, x3) = blocks4(counter: counter, key: key)
+        let (x0, x1, x2, x3) = stepBlocks(counter: counter, key: key)
         let (v0, v1, v2, v3) = kernel.values(x0, x1, x2, x3)
         withUnsafeTemporaryAllocation(of: Float.self, capacity: floatsPerStep) { scratch in
             let scratch = scratch.baseAddress!
@@ -160,11 +176,46 @@ extension Philox4x32 {
     }
 
     /// Writes block b's four values (v0[b], v1[b], v2[b], v3[b]) to positions 4b … 4b+3: a 4×4
-    /// transpose from one-vector-per-word to the buffer's block order.
+    /// transpose (per four blocks) from one-vector-per-word to the buffer's block order.
     @inline(__always)
     static func writeTransposed(_ v0: PhiloxFloats, _ v1: PhiloxFloats, _ v2: PhiloxFloats, _ v3: PhiloxFloats,
                                 to destination: UnsafeMutablePointer<Float>, accumulate: Bool) {
         let raw = UnsafeMutableRawPointer(destination)
+#if NOISYOPTIM_AVX512
+        // Four blocks per zmm store, each vector one whole-register interleave of the four words
+        // (extracting lanes one block at a time cost more than the Philox rounds).
+        @inline(__always)
+        func blocks(_ i: Int) -> SIMD16<Float> {
+            SIMD16(v0[i], v1[i], v2[i], v3[i], v0[i + 1], v1[i + 1], v2[i + 1], v3[i + 1],
+                   v0[i + 2], v1[i + 2], v2[i + 2], v3[i + 2], v0[i + 3], v1[i + 3], v2[i + 3], v3[i + 3])
+        }
+        typealias Stored = SIMD16<Float>
+        let parts = (blocks(0), blocks(4), blocks(8), blocks(12))
+#elseif NOISYOPTIM_FMA
+        @inline(__always)
+        func blocks(_ i: Int) -> SIMD8<Float> {
+            SIMD8(v0[i], v1[i], v2[i], v3[i], v0[i + 1], v1[i + 1], v2[i + 1], v3[i + 1])
+        }
+        typealias Stored = SIMD8<Float>
+        let parts = (blocks(0), blocks(2), blocks(4), blocks(6))
+#endif
+#if NOISYOPTIM_FMA
+        let stride = MemoryLayout<Stored>.size
+        if accumulate {
+            raw.storeBytes(of: parts.0 + raw.loadUnaligned(fromByteOffset: 0, as: Stored.self), toByteOffset: 0, as: Stored.self)
+            raw.storeBytes(of: parts.1 + raw.loadUnaligned(fromByteOffset: stride, as: Stored.self),
+                           toByteOffset: stride, as: Stored.self)
+            raw.storeBytes(of: parts.2 + raw.loadUnaligned(fromByteOffset: 2 * stride, as: Stored.self),
+                           toByteOffset: 2 * stride, as: Stored.self)
+            raw.storeBytes(of: parts.3 + raw.loadUnaligned(fromByteOffset: 3 * stride, as: Stored.self),
+                           toByteOffset: 3 * stride, as: Stored.self)
+        } else {
+            raw.storeBytes(of: parts.0, toByteOffset: 0, as: Stored.self)
+            raw.storeBytes(of: parts.1, toByteOffset: stride, as: Stored.self)
+            raw.storeBytes(of: parts.2, toByteOffset: 2 * stride, as: Stored.self)
+            raw.storeBytes(of: parts.3, toByteOffset: 3 * stride, as: Stored.self)
+        }
+#else
         let stride = MemoryLayout<SIMD4<Float>>.size
         let blocks = (SIMD4(v0[0], v1[0], v2[0], v3[0]), SIMD4(v0[1], v1[1], v2[1], v3[1]),
                       SIMD4(v0[2], v1[2], v2[2], v3[2]), SIMD4(v0[3], v1[3], v2[3], v3[3]))
@@ -183,12 +234,14 @@ extension Philox4x32 {
             raw.storeBytes(of: blocks.2, toByteOffset: 2 * stride, as: SIMD4<Float>.self)
             raw.storeBytes(of: blocks.3, toByteOffset: 3 * stride, as: SIMD4<Float>.self)
         }
+#endif
     }
 
-    // MARK: - Four blocks at once
+    // MARK: - One step of blocks at once
 
-    /// Philox4x32-10 of the four counters c, c+1, c+2, c+3, one block per SIMD lane, returned as the
-    /// vectors of word 0, 1, 2 and 3. The same rounds as `block(counter:key:)`.
+    /// Philox4x32-10 of the counters c, c+1, … (one per SIMD lane: 4, or 8 and 16 in the FMA and
+    /// AVX512 builds), returned as the vectors of word 0, 1, 2 and 3. The same rounds as
+    /// `block(counter:key:)`.
     ///
     /// Each word lives in the low half of a 64-bit lane, so x · M is one `pmuludq` (SSE2's
     /// 32×32→64-bit multiply of the low halves) giving hi and lo at once, with no shuffles. The high
@@ -202,21 +255,22 @@ extension Philox4x32 {
     /// 16-bit halves (four 16×16→32 partial products, and SSE2 has no 32-bit `pmulld` either)
     /// ≈ 37 M blocks/s.
     @inline(__always)
-    static func blocks4(counter c: SIMD4<UInt32>, key: SIMD2<UInt32>)
+    static func stepBlocks(counter c: SIMD4<UInt32>, key: SIMD2<UInt32>)
         -> (PhiloxLanes, PhiloxLanes, PhiloxLanes, PhiloxLanes) {
         var x0: PhiloxWideLanes, x1: PhiloxWideLanes, x2: PhiloxWideLanes, x3: PhiloxWideLanes
-        if c[0] <= UInt32.max - 3 {
+        if c[0] <= UInt32.max - UInt32(blocksPerStep - 1) {
             // No carry out of word 0 within the step: the common case, by far.
-            x0 = PhiloxWideLanes(repeating: UInt64(c[0])) &+ PhiloxWideLanes(0, 1, 2, 3)
+            x0 = PhiloxWideLanes(repeating: UInt64(c[0])) &+ laneNumbers
             x1 = PhiloxWideLanes(repeating: UInt64(c[1]))
             x2 = PhiloxWideLanes(repeating: UInt64(c[2]))
             x3 = PhiloxWideLanes(repeating: UInt64(c[3]))
         } else {
-            let counters = (c, counter(c, plus: 1), counter(c, plus: 2), counter(c, plus: 3))
-            x0 = PhiloxWideLanes(UInt64(counters.0[0]), UInt64(counters.1[0]), UInt64(counters.2[0]), UInt64(counters.3[0]))
-            x1 = PhiloxWideLanes(UInt64(counters.0[1]), UInt64(counters.1[1]), UInt64(counters.2[1]), UInt64(counters.3[1]))
-            x2 = PhiloxWideLanes(UInt64(counters.0[2]), UInt64(counters.1[2]), UInt64(counters.2[2]), UInt64(counters.3[2]))
-            x3 = PhiloxWideLanes(UInt64(counters.0[3]), UInt64(counters.1[3]), UInt64(counters.2[3]), UInt64(counters.3[3]))
+            x0 = PhiloxWideLanes(); x1 = x0; x2 = x0; x3 = x0
+            for lane in 0..<blocksPerStep {
+                let counter = counter(c, plus: UInt64(lane))
+                x0[lane] = UInt64(counter[0]); x1[lane] = UInt64(counter[1])
+                x2[lane] = UInt64(counter[2]); x3[lane] = UInt64(counter[3])
+            }
         }
         // Ten rounds written out: a loop with a conditional key bump defeats LLVM's unrolling.
         var k0 = UInt64(key[0])
@@ -235,7 +289,19 @@ extension Philox4x32 {
                 PhiloxLanes(truncatingIfNeeded: x2), PhiloxLanes(truncatingIfNeeded: x3))
     }
 
-    /// One Philox round on four blocks; only the low 32 bits of each lane are meaningful (the key
+    /// 0, 1, 2, … per lane: lane i holds block counter + i.
+    @inline(__always)
+    static var laneNumbers: PhiloxWideLanes {
+#if NOISYOPTIM_AVX512
+        PhiloxWideLanes(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+#elseif NOISYOPTIM_FMA
+        PhiloxWideLanes(0, 1, 2, 3, 4, 5, 6, 7)
+#else
+        PhiloxWideLanes(0, 1, 2, 3)
+#endif
+    }
+
+    /// One Philox round on a step's blocks; only the low 32 bits of each lane are meaningful (the key
     /// words' high halves are 0 but the key may wrap past 2³², which the low halves ignore).
     @inline(__always)
     static func round(_ x0: inout PhiloxWideLanes, _ x1: inout PhiloxWideLanes,
@@ -294,7 +360,7 @@ func unitInterval(_ x: PhiloxLanes) -> PhiloxFloats {
     PhiloxFloats(PhiloxInts(truncatingIfNeeded: (x &>> 8) &+ 1)) * 0x1p-24
 }
 
-/// The four standard normals of each of four blocks: (z₀, z₁) from words (x₀, x₁) and (z₂, z₃)
+/// The four standard normals of each block of a step: (z₀, z₁) from words (x₀, x₁) and (z₂, z₃)
 /// from (x₂, x₃), see `boxMuller`. Kept out of line on purpose (see the note at the top of the file).
 @inline(never)
 func boxMullerBlocks(_ x0: PhiloxLanes, _ x1: PhiloxLanes, _ x2: PhiloxLanes, _ x3: PhiloxLanes)

@@ -47,19 +47,22 @@ let philoxKnownAnswers: [(counter: SIMD4<UInt32>, key: SIMD2<UInt32>, expected: 
         #expect(generator.counter == Philox4x32.counter(vector.counter, plus: 1))
     }
 
-    /// The four-lane kernel against the scalar bijection, including counters whose low words carry
-    /// inside a step (the slow path) and the wrap from 2¹²⁸ − 1 to 0.
+    /// The step kernel (4 lanes, or 8 and 16 in the FMA and AVX512 builds) against the scalar
+    /// bijection, including counters whose low words carry inside a step (the slow path, at every
+    /// width) and the wrap from 2¹²⁸ − 1 to 0.
     @Test(arguments: [
         SIMD4<UInt32>(0, 0, 0, 0),
         SIMD4<UInt32>(0x243F_6A88, 0x85A3_08D3, 0x1319_8A2E, 0x0370_7344),
         SIMD4<UInt32>(0xFFFF_FFFE, 7, 0, 0),
         SIMD4<UInt32>(0xFFFF_FFFD, 0xFFFF_FFFF, 0xFFFF_FFFF, 0),
+        SIMD4<UInt32>(0xFFFF_FFF9, 3, 0, 0),
+        SIMD4<UInt32>(0xFFFF_FFF1, 0xFFFF_FFFF, 5, 0),
         SIMD4<UInt32>(0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF),
     ])
-    func fourLaneKernelMatchesScalar(counter: SIMD4<UInt32>) {
+    func stepKernelMatchesScalar(counter: SIMD4<UInt32>) {
         for key in [SIMD2<UInt32>(0, 0), SIMD2(0xFFFF_FFFF, 0xFFFF_FFFF), SIMD2(0xA409_3822, 0x299F_31D0)] {
-            let (x0, x1, x2, x3) = Philox4x32.blocks4(counter: counter, key: key)
-            for lane in 0..<4 {
+            let (x0, x1, x2, x3) = Philox4x32.stepBlocks(counter: counter, key: key)
+            for lane in 0..<Philox4x32.blocksPerStep {
                 let expected = Philox4x32.block(counter: Philox4x32.counter(counter, plus: UInt64(lane)), key: key)
                 #expect(SIMD4(x0[lane], x1[lane], x2[lane], x3[lane]) == expected, "lane \(lane), key \(key)")
             }
