@@ -62,14 +62,10 @@ public struct NumericTable: Sendable {
         values = Tensor(shape: [rows, width], scalars: scalars)
     }
 
-    /// Reads and parses the file at `url` (see `init(parsing:separator:skippingLines:)`).
+    /// Reads and parses the file at `url` (see `init(parsing:separator:skippingLines:)`); a gzip
+    /// file (magic number 1f 8b, whatever its name) is decompressed first.
     public init(contentsOf url: URL, separator: Character? = ",", skippingLines: Int = 0) throws {
-        let text: String
-        do {
-            text = try String(contentsOf: url, encoding: .utf8)
-        } catch {
-            throw DataError.unreadable(path: url.path, reason: error.localizedDescription)
-        }
+        let text = try NumericTable.text(contentsOf: url)
         try self.init(parsing: text, separator: separator, skippingLines: skippingLines)
     }
 }
