@@ -10,6 +10,7 @@ let groups: [(name: String, run: (inout BenchTable) -> Void)] = [
     ("autodiff", benchAutodiff),
     ("optim", benchOptimizers),
     ("sampling", benchSampling),
+    ("training", benchTraining),
     ("peer", benchPeer),
 ]
 
