@@ -24,9 +24,16 @@ let package = Package(
                 .define("NOISYOPTIM_FMA", .when(traits: ["FMA"])),
             ]
         ),
+        // The demo's logic (option parsing, runs, plots, reproductions) is a library so that
+        // NoisyOptimCLITests can test it; the executable only calls it.
+        // The bundled data stays with the executable, which hands its directory to the library.
+        .target(
+            name: "NoisyOptimCLI",
+            dependencies: ["NoisyOptim"]
+        ),
         .executableTarget(
             name: "noisyoptim-demo",
-            dependencies: ["NoisyOptim"],
+            dependencies: ["NoisyOptimCLI"],
             resources: [.copy("Resources")]
         ),
         .executableTarget(
@@ -36,6 +43,10 @@ let package = Package(
         .testTarget(
             name: "NoisyOptimTests",
             dependencies: ["NoisyOptim"]
+        ),
+        .testTarget(
+            name: "NoisyOptimCLITests",
+            dependencies: ["NoisyOptimCLI", "NoisyOptim"]
         ),
     ]
 )

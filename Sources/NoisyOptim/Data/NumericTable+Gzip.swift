@@ -8,7 +8,7 @@ extension NumericTable {
     ///
     /// - Throws: `DataError.unreadable` naming the file and the reason: missing, not UTF-8, or a
     ///   truncated or corrupt gzip stream.
-    static func text(contentsOf url: URL) throws -> String {
+    public static func text(contentsOf url: URL) throws -> String {
         let data: Data
         do {
             data = try Data(contentsOf: url)

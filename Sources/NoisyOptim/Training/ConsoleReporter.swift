@@ -3,12 +3,13 @@
 
 import Foundation
 
-/// Prints a `TrainingLoop`'s progress: step, epoch, training loss (the mean since the last line),
+/// Prints a `TrainingLoop`'s progress: step, epoch, training loss (the mean since the last line
+/// drawn),
 /// held-out loss and accuracy, steps per second and the time left.
 ///
 /// On a terminal the line is redrawn in place (carriage return, erase line) at most every
-/// `redrawInterval`; otherwise a plain line is written every `lineInterval` steps, after each
-/// evaluation and at the end, so logs stay short and readable.
+/// `redrawInterval` (and after each evaluation); otherwise a plain line is written every
+/// `lineInterval` steps and at the end, so logs stay short and readable.
 public final class ConsoleReporter {
     /// Whether the output is a terminal: redraw in place.
     public let isTerminal: Bool
@@ -60,10 +61,13 @@ public final class ConsoleReporter {
             let text = line(progress)
             write("\r\u{1B}[2K" + (finished && !keepsFinalLine ? "" : text) + (finished && keepsFinalLine ? "\n" : ""))
         } else {
-            guard finished || progress.event == .evaluation || (progress.event == .step && progress.step % lineInterval == 0) else { return }
+            // The last step's line would repeat the final one.
+            let last = progress.step == progress.totalSteps
+            guard finished || !last && progress.event == .step && progress.step % lineInterval == 0 else { return }
             write(line(progress) + "\n")
         }
-        if progress.event != .evaluation { lossSum = 0; lossCount = 0 }
+        lossSum = 0
+        lossCount = 0
         if finished { lastDraw = nil }
     }
 
