@@ -8,7 +8,7 @@ import Foundation
 /// held-out loss and accuracy, steps per second and the time left.
 ///
 /// On a terminal the line is redrawn in place (carriage return, erase line) at most every
-/// `redrawInterval` (and after each evaluation); otherwise a plain line is written every
+/// `redrawInterval`; otherwise a plain line is written every
 /// `lineInterval` steps and at the end, so logs stay short and readable.
 public final class ConsoleReporter {
     /// Whether the output is a terminal: redraw in place.
@@ -56,7 +56,7 @@ public final class ConsoleReporter {
         let finished = progress.event == .finished
         if isTerminal {
             let now = ContinuousClock.now
-            guard finished || progress.event == .evaluation || lastDraw.map({ now - $0 >= redrawInterval }) ?? true else { return }
+            guard finished || lastDraw.map({ now - $0 >= redrawInterval }) ?? true else { return }
             lastDraw = now
             let text = line(progress)
             write("\r\u{1B}[2K" + (finished && !keepsFinalLine ? "" : text) + (finished && keepsFinalLine ? "\n" : ""))

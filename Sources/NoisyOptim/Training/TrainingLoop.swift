@@ -52,7 +52,8 @@ public typealias TrainingCallback = (TrainingProgress) -> TrainingDecision
 
 /// A training loop over an objective with any optimizer.
 ///
-/// Each iteration t calls `optimizer.step(&parameters, objective:)` once; with `batches` the
+/// Each iteration t calls `optimizer.step(&parameters, objective:)` once (t equals the optimizer's
+/// `stepCount` unless its non-finite policy skipped steps; the batches follow t); with `batches` the
 /// objective is evaluated on W = `batches.weights(atStep: t)` (batch t mod K of epoch ⌊t/K⌋),
 /// replacing the W the optimizer draws, so give such an optimizer no sampling scheme of its own.
 /// Every `evaluationInterval` steps (and after the last) the held-out `evaluation` is recorded;
