@@ -82,9 +82,10 @@ enum ExperimentTable {
     /// The table of `cells`: per configuration and metric, mean ± sample standard deviation over
     /// seeds (and the best where asked), with the paper's column.
     static func render(_ experiment: Experiment, cells: [CellResult], size: ExperimentSize, wallSeconds: Double) -> String {
+        func width(_ metric: Metric) -> Int { max(26, metric.title.count + 13) }
         var header = [column("configuration", 34)]
         for metric in experiment.metrics {
-            header.append(column(metric.title + " (mean ± sd)", 26))
+            header.append(column(metric.title + " (mean ± sd)", width(metric)))
             if metric.showsBest { header.append(column("best", 9)) }
         }
         if !experiment.paperColumn.isEmpty { header.append(experiment.paperColumnTitle) }
@@ -101,7 +102,7 @@ enum ExperimentTable {
             for metric in experiment.metrics {
                 let values = mine.compactMap { $0.metrics[metric.key] }.map { metric.percent ? 100 * $0 : $0 }
                 guard !values.isEmpty else {
-                    row.append(column("—", 26))
+                    row.append(column("—", width(metric)))
                     if metric.showsBest { row.append(column("", 9)) }
                     continue
                 }
@@ -109,7 +110,7 @@ enum ExperimentTable {
                 let sd = values.count > 1
                     ? (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)).squareRoot() : 0
                 let suffix = metric.percent ? "%" : ""
-                row.append(column(String(format: metric.format, mean) + " ± " + String(format: metric.format, sd) + suffix, 26))
+                row.append(column(String(format: metric.format, mean) + " ± " + String(format: metric.format, sd) + suffix, width(metric)))
                 if metric.showsBest { row.append(column(String(format: metric.format, values.max()!) + suffix, 9)) }
             }
             if !experiment.paperColumn.isEmpty { row.append(experiment.paperColumn[name] ?? "") }

@@ -174,4 +174,26 @@ import Testing
         let full = try Self.model.objective(on: Self.data)(theta, .full(exampleCount: 40)).loss
         #expect(result.loss == full)
     }
+
+    /// The README's TrainingLoop example, as written there (tiny data, 2 epochs).
+    @Test func readmeExample() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (model, training, test) = (Self.model, Self.data, Self.data)
+        var written: [String] = []
+        // README example starts here.
+        var loop = TrainingLoop(optimizer: try SGD(layout: model.layout, learningRate: 0.1, momentum: 0.9),
+                                parameters: model.initialParameters(seed: 1),
+                                objective: model.objective(on: training),
+                                batches: try EpochSampling(exampleCount: training.count, batchSize: 32, seed: 2),
+                                evaluation: .on(test, model: model), evaluationInterval: 100)
+        loop.checkpointURL = directory.appendingPathComponent("run.ckpt")
+        loop.checkpointInterval = 1_000
+        loop.callbacks.append(ConsoleReporter(isTerminal: false) { written.append($0) }.callback)
+        try loop.run(epochs: 2)
+        // README example ends here.
+        #expect(loop.step == 4 && loop.history.evaluations.map(\.step) == [4])
+        #expect(written.count == 1 && written[0].contains("step 4/4"))
+        #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("run.ckpt").path))
+    }
 }
