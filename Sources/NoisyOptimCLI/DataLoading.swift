@@ -95,7 +95,8 @@ enum DataLoading {
         } catch let error as DataError {
             switch error {
             case let .notANumber(line, column, field):
-                throw CommandLineError.failure("\(path): line \(line), column \(column): '\(field)' is not a number")
+                let hint = line == skipLines + 1 ? " (a header line? skip it with --skip-lines \(line))" : ""
+                throw CommandLineError.failure("\(path): line \(line), column \(column): '\(field)' is not a number\(hint)")
             case let .raggedRow(line, expected, found):
                 throw CommandLineError.failure("\(path): line \(line), column \(min(found, expected) + 1): the row has \(found) fields, the first row \(expected)")
             case .unreadable(_, let reason):
