@@ -209,7 +209,7 @@ enum TrainCommand {
         """)
         let single = names.count == 1
         if !single {
-            output(column("optimizer", 40) + " " + column("noise", 52) + " train loss  test loss  test acc   ms/step")
+            output(column("optimizer", 40) + " " + column("noise", 56) + " train loss  test loss  test acc   ms/step")
         }
         var results: [RunResult] = []
         for name in names {
@@ -240,7 +240,7 @@ enum TrainCommand {
     }
 
     static func row(_ result: RunResult) -> String {
-        column(result.name, 40) + " " + column(result.noise, 52)
+        column(result.name, 40) + " " + column(result.noise, 56)
             + String(format: " %10.4f %10.4f  ", result.trainLoss, result.testLoss)
             + (result.testAccuracy.map { String(format: "%7.2f%%", 100 * $0) } ?? "     —  ")
             + String(format: "  %8.3f", result.millisecondsPerStep)
