@@ -35,6 +35,21 @@ import Testing
         #expect(written[2].contains("ETA"))
     }
 
+    /// The hand-written fixed-point formatter against Foundation's "%.nf" on awkward values.
+    @Test(arguments: [0.0, -0.0, 0.04999, 0.05, 1.25, -1.25, 2.5e-5, 95.54317, 99.995, 1234.5678, -0.00004, 3e20])
+    func fixedMatchesPrintf(value: Double) {
+        for places in 0...4 {
+            let expected = String(format: "%.\(places)f", value)
+            let found = ConsoleReporter.fixed(value, places)
+            // printf rounds the binary value half to even; ours rounds the scaled value half away
+            // from zero, so a tie like 1.25 at one place may differ in the last digit only.
+            if found != expected {
+                #expect(found.count == expected.count && found.dropLast() == expected.dropLast(), "\(value) at \(places): \(found) vs \(expected)")
+            }
+        }
+        #expect(ConsoleReporter.fixed(96.38, 2) == "96.38" && ConsoleReporter.fixed(-0.5, 0) == "-1" && ConsoleReporter.fixed(0.0001, 2) == "0.00")
+    }
+
     @Test func durations() {
         #expect(ConsoleReporter.duration(59.6) == "1:00")
         #expect(ConsoleReporter.duration(3725) == "1:02:05")
