@@ -32,9 +32,16 @@ let package = Package(
                 .define("NOISYOPTIM_AVX512", .when(traits: ["AVX512"])),
             ]
         ),
+        // The demo's logic (option parsing, runs, plots, reproductions) is a library so that
+        // NoisyOptimCLITests can test it; the executable only calls it.
+        // The bundled data stays with the executable, which hands its directory to the library.
+        .target(
+            name: "NoisyOptimCLI",
+            dependencies: ["NoisyOptim"]
+        ),
         .executableTarget(
             name: "noisyoptim-demo",
-            dependencies: ["NoisyOptim"],
+            dependencies: ["NoisyOptimCLI"],
             resources: [.copy("Resources")]
         ),
         .executableTarget(
@@ -54,6 +61,10 @@ let package = Package(
         .testTarget(
             name: "NoisyOptimAPITests",
             dependencies: ["NoisyOptim"]
+        ),
+        .testTarget(
+            name: "NoisyOptimCLITests",
+            dependencies: ["NoisyOptimCLI", "NoisyOptim"]
         ),
     ]
 )

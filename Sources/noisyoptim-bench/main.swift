@@ -13,6 +13,7 @@ let groups: [(name: String, run: (inout BenchTable) -> Void)] = [
     ("scaling", benchScaling),
     ("sampling", benchSampling),
     ("small", benchSmall),
+    ("training", benchTraining),
     ("peer", benchPeer),
 ]
 

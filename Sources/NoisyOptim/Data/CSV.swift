@@ -82,17 +82,13 @@ public struct NumericTable: Sendable {
         values = parsed
     }
 
-    /// Reads and parses the file at `url` (see `init(parsing:separator:skippingLines:)`). Bytes
-    /// that are not UTF-8 can only be part of a field, which then is not a number.
+    /// Reads and parses the file at `url` (see `init(parsing:separator:skippingLines:)`); a gzip
+    /// file (magic number 1f 8b, whatever its name) is inflated first. Bytes that are not UTF-8
+    /// can only be part of a field, which then is not a number.
     public init(contentsOf url: URL, separator: Character? = ",", skippingLines: Int = 0) throws {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw DataError.unreadable(path: url.path, reason: error.localizedDescription)
-        }
+        let bytes = try NumericTable.bytes(contentsOf: url)
         let parser = try CSVParser(separator: separator, skippingLines: skippingLines)
-        values = try data.withUnsafeBytes { try parser.parse($0.bindMemory(to: UInt8.self)) }
+        values = try bytes.withUnsafeBufferPointer { try parser.parse($0) }
     }
 }
 

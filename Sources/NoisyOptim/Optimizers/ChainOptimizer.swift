@@ -181,7 +181,7 @@ public struct ChainOptimizer<Rule: GradientTransform, Update: GradientTransform>
     public func sampleWeights() -> SampleWeights {
         guard let sampling else { return .full(exampleCount: 1) }
         var generator = Philox4x32(seed: RandomStream.sampling.key(seed: state.samplingSeed, step: state.step))
-        return sampling.sample(using: &generator)
+        return sampling.sample(step: state.step, using: &generator)
     }
 
     /// The point the next step's gradient must be taken at: θ + ξₜ under a perturbation, θ itself

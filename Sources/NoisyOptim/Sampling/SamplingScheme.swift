@@ -12,6 +12,16 @@ public protocol SamplingScheme: Codable, Sendable {
     var exampleCount: Int { get }
     /// A fresh W over `exampleCount` examples.
     func sample(using generator: inout Philox4x32) -> SampleWeights
+    /// W of step `step` (the optimizer's step count t), drawn from `generator`. A scheme whose W
+    /// depends on where the step falls in a schedule (`EpochSampling`: batch t mod K of epoch
+    /// ⌊t/K⌋) uses `step`; by default it is ignored and `sample(using:)` draws.
+    func sample(step: Int, using generator: inout Philox4x32) -> SampleWeights
+}
+
+extension SamplingScheme {
+    public func sample(step: Int, using generator: inout Philox4x32) -> SampleWeights {
+        sample(using: &generator)
+    }
 }
 
 /// W = 1/n on every example, every step: full-batch gradient descent. Draws nothing.
