@@ -13,15 +13,10 @@ import Testing
 
     @Test func sigmaZeroIsGradientDescentBitForBit() throws {
         let q = Quadratic.conditioned(100)
-        var pgd = try PerturbedGD(layout: .flat(count: q.dimension), learningRate: .constant(1 / q.largest),
+        let pgd = try PerturbedGD(layout: .flat(count: q.dimension), learningRate: .constant(1 / q.largest),
                                   perturbation: Perturbation(sigma: 0, mode: .everyParameter, seed: 1))
-        var gd = try SGD(layout: .flat(count: q.dimension), learningRate: .constant(1 / q.largest))
-        var a = Tensor.zeros([q.dimension]), b = a
-        for _ in 0..<50 {
-            try pgd.step(&a, objective: q.objective)
-            try gd.step(&b, objective: q.objective)
-        }
-        #expect(a.scalars.map(\.bitPattern) == b.scalars.map(\.bitPattern))
+        let gd = try SGD(layout: .flat(count: q.dimension), learningRate: .constant(1 / q.largest))
+        try expectSameTrajectory(pgd, gd, objective: q.objective, count: q.dimension, steps: 50)
     }
 
     @Test func allAtOncePerturbsEveryParameterWithVarianceSigmaSquared() throws {
