@@ -17,13 +17,8 @@ private final class Recorder: @unchecked Sendable {
 /// The noise sites are options of the one optimizer: each combines with every rule and every
 /// other site, and each is pinned against what it is defined to do.
 @Suite struct NoiseSiteTests {
-    static var layout: ParameterLayout {
-        var layout = ParameterLayout()
-        layout.append("w1", shape: [30, 100], role: .weight)
-        layout.append("b1", shape: [30], role: .bias)
-        layout.append("w2", shape: [1, 30], role: .weight)
-        return layout
-    }
+    /// Three segments, weights and a bias (L = 3), as in `PerturbedGDTests`.
+    static var layout: ParameterLayout { PerturbedGDTests.layout }
 
     // MARK: - Combinations
 
