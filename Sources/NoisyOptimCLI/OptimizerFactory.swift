@@ -13,7 +13,7 @@ enum OptimizerName: String, CaseIterable, Sendable {
     case msgdSparseGaussian = "msgd-sparse-gaussian"
     case perturbedGD = "perturbed-gd"
     case antiPGD = "anti-pgd"
-    case adam, adamw
+    case adam, adamw, adagrad, rmsprop
 
     /// The name in tables.
     var title: String {
@@ -31,6 +31,8 @@ enum OptimizerName: String, CaseIterable, Sendable {
         case .antiPGD: "Anti-PGD (Orvieto 2022)"
         case .adam: "Adam"
         case .adamw: "AdamW"
+        case .adagrad: "Adagrad"
+        case .rmsprop: "RMSprop"
         }
     }
 
@@ -50,6 +52,8 @@ enum OptimizerName: String, CaseIterable, Sendable {
         case .antiPGD: "anti-correlated perturbations ξₜ₊₁ − ξₜ, σ = 0.05 (Orvieto et al. 2022)"
         case .adam: "Adam (Kingma & Ba 2015)"
         case .adamw: "Adam with decoupled weight decay 0.01 (Loshchilov & Hutter 2019)"
+        case .adagrad: "Adagrad, PyTorch's defaults (Duchi, Hazan & Singer 2011)"
+        case .rmsprop: "RMSprop, PyTorch's defaults (Tieleman & Hinton 2012)"
         }
     }
 
@@ -57,7 +61,7 @@ enum OptimizerName: String, CaseIterable, Sendable {
     var defaultLearningRate: Double {
         switch self {
         case .gd, .perturbedGD, .antiPGD: 0.2
-        case .momentum, .nesterov: 0.01
+        case .momentum, .nesterov, .adagrad, .rmsprop: 0.01
         case .adam, .adamw: 2e-3
         default: 0.1
         }
@@ -233,6 +237,8 @@ func makeOptimizer(_ settings: OptimizerSettings, layout: ParameterLayout, examp
         switch settings.name {
         case .adam: optimizer = try withSites(Adam(layout: layout, learningRate: lr))
         case .adamw: optimizer = try withSites(AdamW(layout: layout, learningRate: lr)) // PyTorch's decay 0.01
+        case .adagrad: optimizer = try withSites(Adagrad(layout: layout, learningRate: lr))
+        case .rmsprop: optimizer = try withSites(RMSprop(layout: layout, learningRate: lr, momentum: settings.momentum ?? 0))
         default:
             optimizer = try withSites(SGD(layout: layout, learningRate: lr, momentum: settings.momentum ?? 0, nesterov: settings.name == .nesterov))
         }
