@@ -13,7 +13,7 @@ enum OptimizerName: String, CaseIterable, Sendable {
     case msgdSparseGaussian = "msgd-sparse-gaussian"
     case perturbedGD = "perturbed-gd"
     case antiPGD = "anti-pgd"
-    case adam, adamw, adagrad, rmsprop
+    case adam, adamw, adagrad, rmsprop, adadelta
 
     /// The name in tables.
     var title: String {
@@ -33,6 +33,7 @@ enum OptimizerName: String, CaseIterable, Sendable {
         case .adamw: "AdamW"
         case .adagrad: "Adagrad"
         case .rmsprop: "RMSprop"
+        case .adadelta: "Adadelta"
         }
     }
 
@@ -54,6 +55,7 @@ enum OptimizerName: String, CaseIterable, Sendable {
         case .adamw: "Adam with decoupled weight decay 0.01 (Loshchilov & Hutter 2019)"
         case .adagrad: "Adagrad, PyTorch's defaults (Duchi, Hazan & Singer 2011)"
         case .rmsprop: "RMSprop, PyTorch's defaults (Tieleman & Hinton 2012)"
+        case .adadelta: "Adadelta, PyTorch's defaults (Zeiler 2012)"
         }
     }
 
@@ -63,6 +65,7 @@ enum OptimizerName: String, CaseIterable, Sendable {
         case .gd, .perturbedGD, .antiPGD: 0.2
         case .momentum, .nesterov, .adagrad, .rmsprop: 0.01
         case .adam, .adamw: 2e-3
+        case .adadelta: 1
         default: 0.1
         }
     }
@@ -239,6 +242,7 @@ func makeOptimizer(_ settings: OptimizerSettings, layout: ParameterLayout, examp
         case .adamw: optimizer = try withSites(AdamW(layout: layout, learningRate: lr)) // PyTorch's decay 0.01
         case .adagrad: optimizer = try withSites(Adagrad(layout: layout, learningRate: lr))
         case .rmsprop: optimizer = try withSites(RMSprop(layout: layout, learningRate: lr, momentum: settings.momentum ?? 0))
+        case .adadelta: optimizer = try withSites(Adadelta(layout: layout, learningRate: lr))
         default:
             optimizer = try withSites(SGD(layout: layout, learningRate: lr, momentum: settings.momentum ?? 0, nesterov: settings.name == .nesterov))
         }

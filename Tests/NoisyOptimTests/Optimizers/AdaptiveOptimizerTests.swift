@@ -2,8 +2,8 @@ import Foundation
 import Testing
 @testable import NoisyOptim
 
-/// Adagrad and RMSprop against PyTorch's update rules written out in Double, option by option.
-/// (The Double references were checked once against `torch.optim.Adagrad` and `RMSprop` in
+/// Adagrad, RMSprop and Adadelta against PyTorch's update rules written out in Double, option by
+/// option. (The Double references were checked once against `torch.optim.Adagrad`, `RMSprop` and `Adadelta` in
 /// float64, PyTorch 2.15, on these very cases: they agree to 5·10⁻¹⁶.)
 /// The Float32 run differs from the Double reference by the rounding of a handful of operations
 /// per step, amplified at most by the division by √s or √v: 2·10⁻⁵ relative covers 4 steps.
@@ -74,6 +74,21 @@ import Testing
         }
     }
 
+    @Test(arguments: [(1.0, 0.9, 1e-6, 0.0), (0.5, 0.95, 1e-4, 0.1), (1.0, 0.0, 1e-6, 0.0)])
+    func adadeltaMatchesPyTorch(lr: Double, rho: Double, epsilon: Double, weightDecay: Double) throws {
+        let adadelta = try Adadelta(layout: .flat(count: 9), learningRate: lr, rho: rho, epsilon: epsilon, weightDecay: weightDecay)
+        var v = [Double](repeating: 0, count: 9), u = v
+        try expectMatchesReference(adadelta, "Adadelta ρ = \(rho), λ = \(weightDecay)") { theta, g, _ in
+            for i in 0..<9 {
+                let d = g[i] + weightDecay * theta[i]
+                v[i] = rho * v[i] + (1 - rho) * d * d
+                let delta = (u[i] + epsilon).squareRoot() / (v[i] + epsilon).squareRoot() * d
+                u[i] = rho * u[i] + (1 - rho) * delta * delta
+                theta[i] -= lr * delta
+            }
+        }
+    }
+
     @Test func bothResumeBitForBitWithEveryNoiseSite() throws {
         // 6 closure steps straight vs 3, a JSON checkpoint into a fresh optimizer, and 3 more.
         let p = LeastSquares.synthetic()
@@ -95,6 +110,7 @@ import Testing
         }
         try resumes { try sites(Adagrad(layout: .flat(count: p.columns), learningRate: 0.05)) }
         try resumes { try sites(RMSprop(layout: .flat(count: p.columns), momentum: 0.5, centered: true)) }
+        try resumes { try sites(Adadelta(layout: .flat(count: p.columns))) }
     }
 
     @Test func invalidValuesAreRefusedByName() throws {

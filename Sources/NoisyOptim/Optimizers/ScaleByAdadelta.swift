@@ -1,0 +1,90 @@
+// ScaleByAdadelta and Adadelta: step sizes from running averages of squared gradients and of
+// squared updates, in PyTorch's conventions.
+
+/// Adadelta's scaling (Zeiler 2012, "ADADELTA: An Adaptive Learning Rate Method",
+/// arXiv:1212.5701), as PyTorch's `Adadelta` computes it:
+///
+///     v ← ρv + (1 − ρ)d²,   Δ = √(u + ε)/√(v + ε)·d,   u ← ρu + (1 − ρ)Δ²,   d ← Δ
+public struct ScaleByAdadelta: GradientTransform {
+    /// ρ ∈ [0, 1), the averages' decay.
+    public let rho: Double
+    /// ε > 0, inside both roots.
+    public let epsilon: Double
+
+    /// Throws unless ρ ∈ [0, 1) and ε > 0 (as Float32).
+    public init(rho: Double = 0.9, epsilon: Double = 1e-6) throws {
+        try Hyperparameter.unitInterval(rho, "rho")
+        try Hyperparameter.positive(epsilon, "epsilon")
+        self.rho = rho
+        self.epsilon = epsilon
+    }
+
+    public static var stateKey: String { "adadelta" }
+
+    /// The two averages.
+    public struct State: Codable, Sendable, Equatable {
+        /// v, of squared directions.
+        public var squareAverage: Tensor
+        /// u, of squared updates.
+        public var updateAverage: Tensor
+    }
+
+    /// The step's buffers.
+    public struct Plan {
+        let v: StepBuffer
+        let u: StepBuffer
+    }
+
+    public func makeState(for layout: ParameterLayout) -> State {
+        State(squareAverage: .zeros([layout.count]), updateAverage: .zeros([layout.count]))
+    }
+
+    public func validate(_ state: State, for layout: ParameterLayout) throws {
+        for (name, buffer) in [("adadelta.squareAverage", state.squareAverage), ("adadelta.updateAverage", state.updateAverage)]
+        where buffer.shape != [layout.count] {
+            throw OptimizerError.stateMismatch(part: name, expected: "shape [\(layout.count)]", found: "shape \(buffer.shape)")
+        }
+    }
+
+    public func plan(_ state: inout State, context: StepContext) -> Plan {
+        let n = context.layout.count
+        return Plan(v: state.squareAverage.openForStep(count: n, owner: "adadelta.squareAverage"),
+                    u: state.updateAverage.openForStep(count: n, owner: "adadelta.updateAverage"))
+    }
+
+    @inline(__always)
+    public func apply(_ plan: Plan, to block: UpdateBlock) {
+        let d = block.direction, v = plan.v.pointer(for: block.range), u = plan.u.pointer(for: block.range)
+        let r = Vector(repeating: Float(rho)), oneMinusR = Vector(repeating: 1 - Float(rho)), e = Vector(repeating: Float(epsilon))
+        forEachLaneGroup(count: block.count) { i, lanes in
+            let g = loadLanes(d + i, lanes)
+            let square = r * loadLanes(v + i, lanes) + oneMinusR * (g * g)
+            storeLanes(square, v + i, lanes)
+            let previous = loadLanes(u + i, lanes)
+            let delta = SIMDMath.magnitudeSquareRoot(previous + e) / SIMDMath.magnitudeSquareRoot(square + e) * g
+            storeLanes(r * previous + oneMinusR * (delta * delta), u + i, lanes)
+            storeLanes(delta, d + i, lanes)
+        }
+    }
+}
+
+/// The rule of `Adadelta`: coupled weight decay, then Adadelta's scaling.
+public typealias AdadeltaRule = Chain<AddWeightDecay, ScaleByAdadelta>
+
+/// Adadelta with PyTorch's options and defaults (lr 1, ρ 0.9, ε 10⁻⁶), so hyperparameters port:
+///
+///     d ← g + λθ,   Δ as in `ScaleByAdadelta`,   θ ← θ − lrₜ·Δ
+///
+/// (Zeiler 2012.) Every noise site goes on it as on any optimizer.
+public typealias Adadelta = ChainOptimizer<AdadeltaRule, Identity>
+
+extension ChainOptimizer where Rule == AdadeltaRule, Update == Identity {
+    /// Adadelta for parameters laid out as `layout`.
+    /// - Throws: `OptimizerError.invalidHyperparameter` naming the first bad value.
+    public init(layout: ParameterLayout, learningRate: any ScheduleConvertible = 1, rho: Double = 0.9,
+                epsilon: Double = 1e-6, weightDecay: Double = 0, weightDecayFilter: ParameterFilter = .all) throws {
+        let rule = Chain(try AddWeightDecay(weightDecay, filter: weightDecayFilter),
+                         try ScaleByAdadelta(rho: rho, epsilon: epsilon))
+        try self.init(layout: layout, rule: rule, learningRate: learningRate)
+    }
+}
