@@ -13,7 +13,7 @@ enum OptimizerName: String, CaseIterable, Sendable {
     case msgdSparseGaussian = "msgd-sparse-gaussian"
     case perturbedGD = "perturbed-gd"
     case antiPGD = "anti-pgd"
-    case adam, adamw, adagrad, rmsprop, adadelta
+    case adam, adamw, amsgrad, adagrad, rmsprop, adadelta
 
     /// The name in tables.
     var title: String {
@@ -31,6 +31,7 @@ enum OptimizerName: String, CaseIterable, Sendable {
         case .antiPGD: "Anti-PGD (Orvieto 2022)"
         case .adam: "Adam"
         case .adamw: "AdamW"
+        case .amsgrad: "AMSGrad"
         case .adagrad: "Adagrad"
         case .rmsprop: "RMSprop"
         case .adadelta: "Adadelta"
@@ -53,6 +54,7 @@ enum OptimizerName: String, CaseIterable, Sendable {
         case .antiPGD: "anti-correlated perturbations ξₜ₊₁ − ξₜ, σ = 0.05 (Orvieto et al. 2022)"
         case .adam: "Adam (Kingma & Ba 2015)"
         case .adamw: "Adam with decoupled weight decay 0.01 (Loshchilov & Hutter 2019)"
+        case .amsgrad: "Adam with AMSGrad's running maximum of v (Reddi, Kale & Kumar 2018)"
         case .adagrad: "Adagrad, PyTorch's defaults (Duchi, Hazan & Singer 2011)"
         case .rmsprop: "RMSprop, PyTorch's defaults (Tieleman & Hinton 2012)"
         case .adadelta: "Adadelta, PyTorch's defaults (Zeiler 2012)"
@@ -64,7 +66,7 @@ enum OptimizerName: String, CaseIterable, Sendable {
         switch self {
         case .gd, .perturbedGD, .antiPGD: 0.2
         case .momentum, .nesterov, .adagrad, .rmsprop: 0.01
-        case .adam, .adamw: 2e-3
+        case .adam, .adamw, .amsgrad: 2e-3
         case .adadelta: 1
         default: 0.1
         }
@@ -240,6 +242,7 @@ func makeOptimizer(_ settings: OptimizerSettings, layout: ParameterLayout, examp
         switch settings.name {
         case .adam: optimizer = try withSites(Adam(layout: layout, learningRate: lr))
         case .adamw: optimizer = try withSites(AdamW(layout: layout, learningRate: lr)) // PyTorch's decay 0.01
+        case .amsgrad: optimizer = try withSites(AMSGrad(layout: layout, learningRate: lr))
         case .adagrad: optimizer = try withSites(Adagrad(layout: layout, learningRate: lr))
         case .rmsprop: optimizer = try withSites(RMSprop(layout: layout, learningRate: lr, momentum: settings.momentum ?? 0))
         case .adadelta: optimizer = try withSites(Adadelta(layout: layout, learningRate: lr))

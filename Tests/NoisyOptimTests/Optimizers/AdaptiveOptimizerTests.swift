@@ -2,8 +2,9 @@ import Foundation
 import Testing
 @testable import NoisyOptim
 
-/// Adagrad, RMSprop and Adadelta against PyTorch's update rules written out in Double, option by
-/// option. (The Double references were checked once against `torch.optim.Adagrad`, `RMSprop` and `Adadelta` in
+/// Adagrad, RMSprop, Adadelta and AMSGrad against PyTorch's update rules written out in Double,
+/// option by option. (The Double references were checked once against `torch.optim.Adagrad`,
+/// `RMSprop`, `Adadelta` and `Adam(amsgrad=True)` in
 /// float64, PyTorch 2.15, on these very cases: they agree to 5·10⁻¹⁶.)
 /// The Float32 run differs from the Double reference by the rounding of a handful of operations
 /// per step, amplified at most by the division by √s or √v: 2·10⁻⁵ relative covers 4 steps.
@@ -89,6 +90,26 @@ import Testing
         }
     }
 
+    @Test(arguments: [(0.9, 0.999, 1e-8, 0.0), (0.8, 0.5, 1e-6, 0.1)])
+    func amsgradMatchesPyTorch(beta1: Double, beta2: Double, epsilon: Double, weightDecay: Double) throws {
+        // β₂ = 0.5 lets v fall on the later, smaller gradients, so the maximum is what acts.
+        let lr = 0.01
+        let amsgrad = try AMSGrad(layout: .flat(count: 9), learningRate: lr, beta1: beta1, beta2: beta2, epsilon: epsilon,
+                                  weightDecay: weightDecay)
+        let (b1, b2) = (Double(Float(beta1)), Double(Float(beta2))) // the bias corrections use β in Float32
+        var m = [Double](repeating: 0, count: 9), v = m, vmax = m
+        try expectMatchesReference(amsgrad, "AMSGrad β₂ = \(beta2)") { theta, g, t in
+            let correction1 = 1 - pow(b1, Double(t + 1)), correction2 = 1 - pow(b2, Double(t + 1))
+            for i in 0..<9 {
+                let d = g[i] + weightDecay * theta[i]
+                m[i] = beta1 * m[i] + (1 - beta1) * d
+                v[i] = beta2 * v[i] + (1 - beta2) * d * d
+                vmax[i] = max(vmax[i], v[i])
+                theta[i] -= lr / correction1 * m[i] / (vmax[i].squareRoot() / correction2.squareRoot() + epsilon)
+            }
+        }
+    }
+
     @Test func bothResumeBitForBitWithEveryNoiseSite() throws {
         // 6 closure steps straight vs 3, a JSON checkpoint into a fresh optimizer, and 3 more.
         let p = LeastSquares.synthetic()
@@ -111,6 +132,7 @@ import Testing
         try resumes { try sites(Adagrad(layout: .flat(count: p.columns), learningRate: 0.05)) }
         try resumes { try sites(RMSprop(layout: .flat(count: p.columns), momentum: 0.5, centered: true)) }
         try resumes { try sites(Adadelta(layout: .flat(count: p.columns))) }
+        try resumes { try sites(AMSGrad(layout: .flat(count: p.columns), learningRate: 0.01, beta2: 0.9)) }
     }
 
     @Test func invalidValuesAreRefusedByName() throws {
