@@ -16,10 +16,7 @@ struct AccumulateSquares: GradientTransform {
     func makeState(for layout: ParameterLayout) -> State { State(squares: .zeros([layout.count])) }
 
     func validate(_ state: State, for layout: ParameterLayout) throws {
-        guard state.squares.shape == [layout.count] else {
-            throw OptimizerError.stateMismatch(part: "accumulateSquares.squares", expected: "shape [\(layout.count)]",
-                                               found: "shape \(state.squares.shape)")
-        }
+        try state.squares.validateStateBuffer(part: "accumulateSquares.squares", count: layout.count)
     }
 
     func plan(_ state: inout State, context: StepContext) -> StepBuffer {

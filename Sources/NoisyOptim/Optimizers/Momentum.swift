@@ -52,11 +52,7 @@ public struct Momentum: GradientTransform {
     }
 
     public func validate(_ state: State, for layout: ParameterLayout) throws {
-        let needed = momentum == 0 ? 0 : layout.count
-        guard state.velocity.shape == [needed] else {
-            throw OptimizerError.stateMismatch(part: "momentum.velocity", expected: "shape [\(needed)]",
-                                               found: "shape \(state.velocity.shape)")
-        }
+        try state.velocity.validateStateBuffer(part: "momentum.velocity", count: momentum == 0 ? 0 : layout.count)
     }
 
     public func plan(_ state: inout State, context: StepContext) -> Plan {

@@ -38,10 +38,7 @@ public struct ScaleByAMSGrad: GradientTransform {
 
     public func validate(_ state: State, for layout: ParameterLayout) throws {
         try adam.validate(state.moments, for: layout)
-        guard state.maximumSecondMoment.shape == [layout.count] else {
-            throw OptimizerError.stateMismatch(part: "amsgrad.maximumSecondMoment", expected: "shape [\(layout.count)]",
-                                               found: "shape \(state.maximumSecondMoment.shape)")
-        }
+        try state.maximumSecondMoment.validateStateBuffer(part: "amsgrad.maximumSecondMoment", count: layout.count)
     }
 
     public func plan(_ state: inout State, context: StepContext) -> Plan {

@@ -40,10 +40,8 @@ public struct ScaleByAdadelta: GradientTransform {
     }
 
     public func validate(_ state: State, for layout: ParameterLayout) throws {
-        for (name, buffer) in [("adadelta.squareAverage", state.squareAverage), ("adadelta.updateAverage", state.updateAverage)]
-        where buffer.shape != [layout.count] {
-            throw OptimizerError.stateMismatch(part: name, expected: "shape [\(layout.count)]", found: "shape \(buffer.shape)")
-        }
+        try state.squareAverage.validateStateBuffer(part: "adadelta.squareAverage", count: layout.count)
+        try state.updateAverage.validateStateBuffer(part: "adadelta.updateAverage", count: layout.count)
     }
 
     public func plan(_ state: inout State, context: StepContext) -> Plan {

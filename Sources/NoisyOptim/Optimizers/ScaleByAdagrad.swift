@@ -32,10 +32,7 @@ public struct ScaleByAdagrad: GradientTransform {
     }
 
     public func validate(_ state: State, for layout: ParameterLayout) throws {
-        guard state.sumOfSquares.shape == [layout.count] else {
-            throw OptimizerError.stateMismatch(part: "adagrad.sumOfSquares", expected: "shape [\(layout.count)]",
-                                               found: "shape \(state.sumOfSquares.shape)")
-        }
+        try state.sumOfSquares.validateStateBuffer(part: "adagrad.sumOfSquares", count: layout.count)
     }
 
     public func plan(_ state: inout State, context: StepContext) -> StepBuffer {

@@ -48,10 +48,8 @@ public struct ScaleByAdam: GradientTransform {
     }
 
     public func validate(_ state: State, for layout: ParameterLayout) throws {
-        for (name, moment) in [("adam.firstMoment", state.firstMoment), ("adam.secondMoment", state.secondMoment)]
-        where moment.shape != [layout.count] {
-            throw OptimizerError.stateMismatch(part: name, expected: "shape [\(layout.count)]", found: "shape \(moment.shape)")
-        }
+        try state.firstMoment.validateStateBuffer(part: "adam.firstMoment", count: layout.count)
+        try state.secondMoment.validateStateBuffer(part: "adam.secondMoment", count: layout.count)
     }
 
     public func plan(_ state: inout State, context: StepContext) -> Plan {

@@ -56,12 +56,9 @@ public struct ScaleByRMSprop: GradientTransform {
 
     public func validate(_ state: State, for layout: ParameterLayout) throws {
         let n = layout.count
-        for (name, buffer, size) in [("rmsprop.squareAverage", state.squareAverage, n),
-                                     ("rmsprop.gradientAverage", state.gradientAverage, centered ? n : 0),
-                                     ("rmsprop.momentumBuffer", state.momentumBuffer, momentum == 0 ? 0 : n)]
-        where buffer.shape != [size] {
-            throw OptimizerError.stateMismatch(part: name, expected: "shape [\(size)]", found: "shape \(buffer.shape)")
-        }
+        try state.squareAverage.validateStateBuffer(part: "rmsprop.squareAverage", count: n)
+        try state.gradientAverage.validateStateBuffer(part: "rmsprop.gradientAverage", count: centered ? n : 0)
+        try state.momentumBuffer.validateStateBuffer(part: "rmsprop.momentumBuffer", count: momentum == 0 ? 0 : n)
     }
 
     public func plan(_ state: inout State, context: StepContext) -> Plan {

@@ -31,6 +31,15 @@ public struct StepBuffer {
 }
 
 extension Tensor {
+    /// Throws `OptimizerError.stateMismatch` naming `part` and both shapes unless this tensor, a
+    /// restored state buffer, is a flat vector of `count` scalars: the check a transform's
+    /// `validate(_:for:)` makes of each buffer.
+    public func validateStateBuffer(part: String, count: Int) throws {
+        guard shape == [count] else {
+            throw OptimizerError.stateMismatch(part: part, expected: "shape [\(count)]", found: "shape \(shape)")
+        }
+    }
+
     /// Opens this tensor, a per-parameter state buffer, for one step's writes. Stops with a
     /// message naming `owner` and both sizes if it does not hold `count` scalars — a state that
     /// does not fit the parameters never reaches a kernel.
