@@ -2,6 +2,8 @@
 // its value checked again at each step, so a bad value is refused with a typed error instead of
 // reaching a kernel.
 
+import Foundation
+
 extension Schedule {
     /// Throws unless every value of the schedule, at every step t ≥ 0, is acceptable to `check`.
     ///
@@ -13,6 +15,7 @@ extension Schedule {
     ///   `Hyperparameter.largest` throws `invalidScheduleValue` (see `value(at:checkedAs:)`).
     /// - inverse time: initial / (1 + rate · t / every) needs rate ≥ 0 (a negative rate sends the
     ///   denominator through 0 at t = every/|rate|); it then decreases from initial towards 0.
+    /// - inverse power: scale · (offset + t)^−exponent decreases from its value at t = 0 towards 0.
     /// - cosine: moves monotonically from initial to final, so both are checked.
     /// - warm-up: linear from `from` to the first value of `then`, then `then`.
     /// - custom: only its values at t = 0, 1, 2, 10, 100, 10³ and 10⁴ can be looked at here, and
@@ -37,6 +40,9 @@ extension Schedule {
         case let .cosine(initial, _, final):
             try check(initial, name)
             try check(final, name)
+        case let .inversePower(scale, offset, exponent):
+            // Decreases from its value at t = 0 towards 0 (offset > 0 and exponent ≥ 0 are structural).
+            try check(scale * pow(offset, -exponent), name)
         case let .warmup(_, from, then):
             try check(from, name)
             try validate(then, name, check, closure: closure)
@@ -83,6 +89,12 @@ extension Schedule {
         case let .cosine(initial, totalSteps, final):
             if totalSteps <= 0 { return "a cosine schedule needs totalSteps > 0, got \(totalSteps)" }
             if !initial.isFinite || !final.isFinite { return "a cosine schedule needs finite values, got initial \(initial), final \(final)" }
+        case let .inversePower(scale, offset, exponent):
+            if !scale.isFinite || !offset.isFinite || !exponent.isFinite {
+                return "an inverse-power schedule needs finite values, got scale \(scale), offset \(offset), exponent \(exponent)"
+            }
+            if !(offset > 0) { return "an inverse-power schedule needs offset > 0 (t = 0 divides by offset^exponent), got \(offset)" }
+            if !(exponent >= 0) { return "an inverse-power schedule needs exponent ≥ 0 (a negative one grows without bound), got \(exponent)" }
         case let .warmup(steps, from, then):
             if steps <= 0 { return "a warm-up needs steps > 0, got \(steps)" }
             if !from.isFinite { return "a warm-up needs a finite start, got \(from)" }

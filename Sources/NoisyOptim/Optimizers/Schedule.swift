@@ -22,6 +22,7 @@ public struct Schedule: Sendable {
         case exponential(initial: Double, factor: Double)
         case inverseTime(initial: Double, rate: Double, every: Double)
         case cosine(initial: Double, totalSteps: Int, final: Double)
+        case inversePower(scale: Double, offset: Double, exponent: Double)
         case warmup(steps: Int, from: Double, then: Rule)
         case custom
     }
@@ -53,6 +54,8 @@ public struct Schedule: Sendable {
         case let .cosine(initial, totalSteps, final):
             let progress = Double(min(t, totalSteps)) / Double(totalSteps)
             return final + (initial - final) * (1 + cos(Double.pi * progress)) / 2
+        case let .inversePower(scale, offset, exponent):
+            return scale * pow(offset + Double(t), -exponent)
         case let .warmup(steps, from, then):
             if t >= steps { return evaluate(then, at: t - steps, closure: closure) }
             let target = evaluate(then, at: 0, closure: closure)
@@ -89,6 +92,16 @@ public struct Schedule: Sendable {
     public static func cosine(initial: Double, totalSteps: Int, final: Double = 0) -> Schedule {
         check(totalSteps > 0, "a cosine schedule needs totalSteps > 0, got \(totalSteps)")
         return Schedule(rule: .cosine(initial: initial, totalSteps: totalSteps, final: final))
+    }
+
+    /// scale · (offset + t)^−exponent: the polynomially decaying step size of Welling & Teh 2011
+    /// (SGLD's εₜ = a·(b + t)^−γ; they take γ ∈ (0.5, 1], so that Σεₜ = ∞ and Σεₜ² < ∞). It keeps
+    /// decaying for ever; exponent 0 is the constant `scale`. Needs offset > 0 (t = 0 would divide
+    /// by zero) and exponent ≥ 0 (a negative one grows without bound).
+    public static func inversePower(scale: Double, offset: Double, exponent: Double) -> Schedule {
+        let rule = Rule.inversePower(scale: scale, offset: offset, exponent: exponent)
+        if let problem = structuralProblem(rule) { fail(problem) }
+        return Schedule(rule: rule)
     }
 
     /// Linear warm-up: from `from` at t = 0 up to `then`'s first value over `steps` steps, then

@@ -13,6 +13,8 @@ import Testing
         ("inverse time", .inverseTime(initial: 1, rate: 0.5, every: 2), [(0, 1), (4, 0.5), (12, 0.25)]),
         // 0 + 1·(1 + cos(πt/100))/2: 1, ½ at the middle, 0 at the end and after.
         ("cosine", .cosine(initial: 1, totalSteps: 100), [(0, 1), (50, 0.5), (100, 0), (150, 0)]),
+        // 0.5·(4 + t)^−0.5 (SGLD's a(b + t)^−γ): ¼ at t = 0, ⅙ at t = 5, 1/20 at t = 96.
+        ("inverse power", .inversePower(scale: 0.5, offset: 4, exponent: 0.5), [(0, 0.25), (5, 0.5 / 3), (96, 0.05)]),
         // 0 → 0.1 linearly over 10 steps, then the exponential from its own t = 0.
         ("warm-up", .warmup(steps: 10, from: 0, then: .exponential(initial: 0.1, factor: 0.5)),
          [(0, 0), (5, 0.05), (10, 0.1), (11, 0.05)]),

@@ -124,6 +124,8 @@ import NoisyOptim
         #"{"step":{"initial":0.1,"factor":0.5,"every":-3}}"#,
         #"{"cosine":{"initial":0.1,"totalSteps":0,"final":0}}"#,
         #"{"inverseTime":{"initial":0.1,"rate":0.5,"every":0}}"#,
+        #"{"inversePower":{"scale":0.1,"offset":0,"exponent":0.55}}"#,
+        #"{"inversePower":{"scale":0.1,"offset":1,"exponent":-1}}"#,
         #"{"warmup":{"steps":0,"from":0,"then":{"constant":{"_0":0.1}}}}"#,
         #"{"warmup":{"steps":5,"from":0,"then":{"cosine":{"initial":1,"totalSteps":-1,"final":0}}}}"#,
         #"{"custom":{}}"#,
