@@ -203,6 +203,22 @@ def adam(params, **variant):
     return torch.optim.Adam(params, lr=1e-3, **variant)
 
 
+def adamw(params, **variant):
+    return torch.optim.AdamW(params, lr=1e-3, **variant)
+
+
+def adagrad(params, **variant):
+    return torch.optim.Adagrad(params, lr=1e-2, **variant)
+
+
+def rmsprop(params, **variant):
+    return torch.optim.RMSprop(params, lr=1e-2, **variant)
+
+
+def adadelta(params, **variant):
+    return torch.optim.Adadelta(params, lr=1.0, **variant)
+
+
 WORKLOADS = {
     "gemm512": lambda: gemm(512),
     "mlp784_forward_backward": lambda: mlp([784, 256, 256, 10], torch.nn.ReLU, 128, with_step=False),
@@ -211,6 +227,10 @@ WORKLOADS = {
     "noisy_momentum_step_1M": lambda: optimizer_step(1_000_000, momentum, noise_std=0.1),
     "noisy_momentum_step_10M": lambda: optimizer_step(10_000_000, momentum, noise_std=0.1),
     "adam_step_10M": lambda: optimizer_step(10_000_000, adam),
+    "adamw_step_10M": lambda: optimizer_step(10_000_000, adamw),
+    "adagrad_step_10M": lambda: optimizer_step(10_000_000, adagrad),
+    "rmsprop_step_10M": lambda: optimizer_step(10_000_000, rmsprop),
+    "adadelta_step_10M": lambda: optimizer_step(10_000_000, adadelta),
     "diagonal_net_step": diagonal_net_torch,
     "diagonal_net_step_numpy": diagonal_net_numpy,
     "deep_noisy_net_step": deep_noisy_net,

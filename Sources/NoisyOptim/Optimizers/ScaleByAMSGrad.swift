@@ -46,24 +46,60 @@ public struct ScaleByAMSGrad: GradientTransform {
              maximum: state.maximumSecondMoment.openForStep(count: context.layout.count, owner: "amsgrad.maximumSecondMoment"))
     }
 
-    @inline(__always)
     public func apply(_ plan: Plan, to block: UpdateBlock) {
-        let offset = block.range.lowerBound, d = block.direction
-        let m = plan.adam.m + offset, v = plan.adam.v + offset, vmax = plan.maximum.pointer(for: block.range)
-        let b1 = Vector(repeating: Float(adam.beta1)), b2 = Vector(repeating: Float(adam.beta2))
-        let c1 = Vector(repeating: 1 - Float(adam.beta1)), c2 = Vector(repeating: 1 - Float(adam.beta2))
-        let k1 = Vector(repeating: plan.adam.correction1), k2 = Vector(repeating: plan.adam.correction2)
-        let e = Vector(repeating: Float(adam.epsilon))
-        forEachLaneGroup(count: block.count) { i, lanes in
-            let g = loadLanes(d + i, lanes)
-            let first = b1 * loadLanes(m + i, lanes) + c1 * g
-            let second = b2 * loadLanes(v + i, lanes) + c2 * (g * g)
-            var largest = loadLanes(vmax + i, lanes)
-            largest.replace(with: second, where: second .> largest)
-            storeLanes(first, m + i, lanes)
-            storeLanes(second, v + i, lanes)
-            storeLanes(largest, vmax + i, lanes)
-            storeLanes(first / (SIMDMath.magnitudeSquareRoot(largest) * k2 + e) * k1, d + i, lanes)
+        let offset = block.range.lowerBound
+        ScaleByAMSGrad.scale(block.direction, m: plan.adam.m + offset, v: plan.adam.v + offset,
+                             maximum: plan.maximum.pointer(for: block.range), count: block.count, constants(plan))
+    }
+
+    /// The one-pass step when nothing else in the chain acts: the same lane arithmetic as `apply`
+    /// followed by θ + α·d, so it gives the general path's bits (FusedStepTests).
+    public func applyFused(_ plan: Plan, to block: FusedBlock) -> Bool {
+        let offset = block.range.lowerBound
+        ScaleByAMSGrad.step(block.gradient, sign: block.sign, parameters: block.parameters,
+                            m: plan.adam.m + offset, v: plan.adam.v + offset,
+                            maximum: plan.maximum.pointer(for: block.range), count: block.count, alpha: block.alpha,
+                            constants(plan))
+        return true
+    }
+
+    private func constants(_ plan: Plan) -> Kernels.AdamConstants {
+        Kernels.AdamConstants(beta1: Float(adam.beta1), beta2: Float(adam.beta2), correction1: plan.adam.correction1,
+                              correction2: plan.adam.correction2, epsilon: Float(adam.epsilon))
+    }
+
+    /// Adam's m and v, v_max ← max(v_max, v); returns (m / (√v_max · c₂ + ε)) · c₁.
+    @inline(__always)
+    static func lanes(_ g: Vector, m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
+                      maximum vmax: UnsafeMutablePointer<Float>, lanes: Int, _ k: Kernels.AdamConstants) -> Vector {
+        let first = k.b1 * loadLanes(m, lanes) + k.c1 * g
+        let second = k.b2 * loadLanes(v, lanes) + k.c2 * (g * g)
+        var largest = loadLanes(vmax, lanes)
+        largest.replace(with: second, where: second .> largest)
+        storeLanes(first, m, lanes)
+        storeLanes(second, v, lanes)
+        storeLanes(largest, vmax, lanes)
+        return first / (SIMDMath.magnitudeSquareRoot(largest) * k.k2 + k.e) * k.k1
+    }
+
+    // Not inlined, like `Kernels.adam`: inlined into the chain's protocol witness, the square root
+    // stays a call per lane (perf: 5× slower than this kernel compiled on its own); one call a block costs nothing.
+    @inline(never)
+    static func scale(_ d: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
+                      maximum vmax: UnsafeMutablePointer<Float>, count: Int, _ k: Kernels.AdamConstants) {
+        forEachLaneGroup(count: count) { i, n in
+            storeLanes(lanes(loadLanes(d + i, n), m: m + i, v: v + i, maximum: vmax + i, lanes: n, k), d + i, n)
+        }
+    }
+
+    @inline(never)
+    static func step(_ g: UnsafePointer<Float>, sign: Float, parameters theta: UnsafeMutablePointer<Float>,
+                     m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, maximum vmax: UnsafeMutablePointer<Float>,
+                     count: Int, alpha: Float, _ k: Kernels.AdamConstants) {
+        let a = Vector(repeating: alpha), sg = Vector(repeating: sign)
+        forEachLaneGroup(count: count) { i, n in
+            let direction = lanes(loadLanes(g + i, n) * sg, m: m + i, v: v + i, maximum: vmax + i, lanes: n, k)
+            storeLanes(loadLanes(theta + i, n) + a * direction, theta + i, n)
         }
     }
 }

@@ -50,18 +50,52 @@ public struct ScaleByAdadelta: GradientTransform {
                     u: state.updateAverage.openForStep(count: n, owner: "adadelta.updateAverage"))
     }
 
-    @inline(__always)
     public func apply(_ plan: Plan, to block: UpdateBlock) {
-        let d = block.direction, v = plan.v.pointer(for: block.range), u = plan.u.pointer(for: block.range)
-        let r = Vector(repeating: Float(rho)), oneMinusR = Vector(repeating: 1 - Float(rho)), e = Vector(repeating: Float(epsilon))
-        forEachLaneGroup(count: block.count) { i, lanes in
-            let g = loadLanes(d + i, lanes)
-            let square = r * loadLanes(v + i, lanes) + oneMinusR * (g * g)
-            storeLanes(square, v + i, lanes)
-            let previous = loadLanes(u + i, lanes)
-            let delta = SIMDMath.magnitudeSquareRoot(previous + e) / SIMDMath.magnitudeSquareRoot(square + e) * g
-            storeLanes(r * previous + oneMinusR * (delta * delta), u + i, lanes)
-            storeLanes(delta, d + i, lanes)
+        ScaleByAdadelta.scale(block.direction, v: plan.v.pointer(for: block.range), u: plan.u.pointer(for: block.range),
+                              count: block.count, rho: Float(rho), epsilon: Float(epsilon))
+    }
+
+    /// The one-pass step when nothing else in the chain acts: the same lane arithmetic as `apply`
+    /// followed by θ + α·d, so it gives the general path's bits (FusedStepTests).
+    public func applyFused(_ plan: Plan, to block: FusedBlock) -> Bool {
+        ScaleByAdadelta.step(block.gradient, sign: block.sign, parameters: block.parameters,
+                             v: plan.v.pointer(for: block.range), u: plan.u.pointer(for: block.range),
+                             count: block.count, alpha: block.alpha, rho: Float(rho), epsilon: Float(epsilon))
+        return true
+    }
+
+    /// v ← ρv + (1 − ρ)d², Δ = √(u + ε)/√(v + ε)·d, u ← ρu + (1 − ρ)Δ²; returns Δ.
+    @inline(__always)
+    static func lanes(_ g: Vector, v: UnsafeMutablePointer<Float>, u: UnsafeMutablePointer<Float>, lanes: Int,
+                      rho r: Vector, oneMinusRho oneMinusR: Vector, epsilon e: Vector) -> Vector {
+        let square = r * loadLanes(v, lanes) + oneMinusR * (g * g)
+        storeLanes(square, v, lanes)
+        let previous = loadLanes(u, lanes)
+        let delta = SIMDMath.magnitudeSquareRoot(previous + e) / SIMDMath.magnitudeSquareRoot(square + e) * g
+        storeLanes(r * previous + oneMinusR * (delta * delta), u, lanes)
+        return delta
+    }
+
+    // Not inlined, like `Kernels.adam`: inlined into the chain's protocol witness, the square root
+    // stays a call per lane (perf: 5× slower than this kernel compiled on its own); one call a block costs nothing.
+    @inline(never)
+    static func scale(_ d: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, u: UnsafeMutablePointer<Float>,
+                      count: Int, rho: Float, epsilon: Float) {
+        let r = Vector(repeating: rho), oneMinusR = Vector(repeating: 1 - rho), e = Vector(repeating: epsilon)
+        forEachLaneGroup(count: count) { i, n in
+            storeLanes(lanes(loadLanes(d + i, n), v: v + i, u: u + i, lanes: n, rho: r, oneMinusRho: oneMinusR, epsilon: e), d + i, n)
+        }
+    }
+
+    @inline(never)
+    static func step(_ g: UnsafePointer<Float>, sign: Float, parameters theta: UnsafeMutablePointer<Float>,
+                     v: UnsafeMutablePointer<Float>, u: UnsafeMutablePointer<Float>, count: Int, alpha: Float,
+                     rho: Float, epsilon: Float) {
+        let r = Vector(repeating: rho), oneMinusR = Vector(repeating: 1 - rho), e = Vector(repeating: epsilon)
+        let a = Vector(repeating: alpha), sg = Vector(repeating: sign)
+        forEachLaneGroup(count: count) { i, n in
+            let direction = lanes(loadLanes(g + i, n) * sg, v: v + i, u: u + i, lanes: n, rho: r, oneMinusRho: oneMinusR, epsilon: e)
+            storeLanes(loadLanes(theta + i, n) + a * direction, theta + i, n)
         }
     }
 }

@@ -39,15 +39,42 @@ public struct ScaleByAdagrad: GradientTransform {
         state.sumOfSquares.openForStep(count: context.layout.count, owner: "adagrad.sumOfSquares")
     }
 
-    @inline(__always)
     public func apply(_ sums: StepBuffer, to block: UpdateBlock) {
-        let s = sums.pointer(for: block.range), d = block.direction
-        let e = Vector(repeating: Float(epsilon))
-        forEachLaneGroup(count: block.count) { i, lanes in
-            let g = loadLanes(d + i, lanes)
-            let sum = loadLanes(s + i, lanes) + g * g
-            storeLanes(sum, s + i, lanes)
-            storeLanes(g / (SIMDMath.magnitudeSquareRoot(sum) + e), d + i, lanes)
+        ScaleByAdagrad.scale(block.direction, sums: sums.pointer(for: block.range), count: block.count, epsilon: Float(epsilon))
+    }
+
+    /// The one-pass step when nothing else in the chain acts: the same lane arithmetic as `apply`
+    /// followed by θ + α·d, so it gives the general path's bits (FusedStepTests).
+    public func applyFused(_ sums: StepBuffer, to block: FusedBlock) -> Bool {
+        ScaleByAdagrad.step(block.gradient, sign: block.sign, parameters: block.parameters,
+                            sums: sums.pointer(for: block.range), count: block.count, alpha: block.alpha,
+                            epsilon: Float(epsilon))
+        return true
+    }
+
+    /// s ← s + d², returns d/(√s + ε).
+    @inline(__always)
+    static func lanes(_ g: Vector, sums s: UnsafeMutablePointer<Float>, lanes: Int, epsilon e: Vector) -> Vector {
+        let sum = loadLanes(s, lanes) + g * g
+        storeLanes(sum, s, lanes)
+        return g / (SIMDMath.magnitudeSquareRoot(sum) + e)
+    }
+
+    // Not inlined, like `Kernels.adam`: inlined into the chain's protocol witness, the square root
+    // stays a call per lane (perf: 5× slower than this kernel compiled on its own); one call a block costs nothing.
+    @inline(never)
+    static func scale(_ d: UnsafeMutablePointer<Float>, sums s: UnsafeMutablePointer<Float>, count: Int, epsilon: Float) {
+        let e = Vector(repeating: epsilon)
+        forEachLaneGroup(count: count) { i, n in storeLanes(lanes(loadLanes(d + i, n), sums: s + i, lanes: n, epsilon: e), d + i, n) }
+    }
+
+    @inline(never)
+    static func step(_ g: UnsafePointer<Float>, sign: Float, parameters theta: UnsafeMutablePointer<Float>,
+                     sums s: UnsafeMutablePointer<Float>, count: Int, alpha: Float, epsilon: Float) {
+        let e = Vector(repeating: epsilon), a = Vector(repeating: alpha), sg = Vector(repeating: sign)
+        forEachLaneGroup(count: count) { i, n in
+            let direction = lanes(loadLanes(g + i, n) * sg, sums: s + i, lanes: n, epsilon: e)
+            storeLanes(loadLanes(theta + i, n) + a * direction, theta + i, n)
         }
     }
 }

@@ -68,28 +68,69 @@ public struct ScaleByRMSprop: GradientTransform {
                     b: momentum == 0 ? nil : state.momentumBuffer.openForStep(count: n, owner: "rmsprop.momentumBuffer"))
     }
 
-    @inline(__always)
     public func apply(_ plan: Plan, to block: UpdateBlock) {
-        let d = block.direction, v = plan.v.pointer(for: block.range)
-        let m = plan.m?.pointer(for: block.range), b = plan.b?.pointer(for: block.range)
-        let a = Vector(repeating: Float(alpha)), oneMinusA = Vector(repeating: 1 - Float(alpha))
-        let e = Vector(repeating: Float(epsilon)), mu = Vector(repeating: Float(momentum))
-        forEachLaneGroup(count: block.count) { i, lanes in
-            let g = loadLanes(d + i, lanes)
-            let square = a * loadLanes(v + i, lanes) + oneMinusA * (g * g)
-            storeLanes(square, v + i, lanes)
-            var variance = square
-            if let m {
-                let mean = a * loadLanes(m + i, lanes) + oneMinusA * g
-                storeLanes(mean, m + i, lanes)
-                variance = square - mean * mean
-            }
-            var step = g / (SIMDMath.magnitudeSquareRoot(variance) + e)
-            if let b {
-                step = mu * loadLanes(b + i, lanes) + step
-                storeLanes(step, b + i, lanes)
-            }
-            storeLanes(step, d + i, lanes)
+        let k = RMSpropConstants(alpha: Float(alpha), epsilon: Float(epsilon), momentum: Float(momentum))
+        ScaleByRMSprop.scale(block.direction, v: plan.v.pointer(for: block.range), m: plan.m?.pointer(for: block.range),
+                             b: plan.b?.pointer(for: block.range), count: block.count, k)
+    }
+
+    /// The one-pass step when nothing else in the chain acts: the same lane arithmetic as `apply`
+    /// followed by θ + α·d, so it gives the general path's bits (FusedStepTests).
+    public func applyFused(_ plan: Plan, to block: FusedBlock) -> Bool {
+        let k = RMSpropConstants(alpha: Float(alpha), epsilon: Float(epsilon), momentum: Float(momentum))
+        ScaleByRMSprop.step(block.gradient, sign: block.sign, parameters: block.parameters,
+                            v: plan.v.pointer(for: block.range), m: plan.m?.pointer(for: block.range),
+                            b: plan.b?.pointer(for: block.range), count: block.count, alpha: block.alpha, k)
+        return true
+    }
+
+    struct RMSpropConstants {
+        let a, oneMinusA, e, mu: Vector
+        init(alpha: Float, epsilon: Float, momentum: Float) {
+            a = Vector(repeating: alpha); oneMinusA = Vector(repeating: 1 - alpha)
+            e = Vector(repeating: epsilon); mu = Vector(repeating: momentum)
+        }
+    }
+
+    /// v ← αv + (1 − α)d², m ← αm + (1 − α)d if centred, b ← μb + d/(√(v − m²) + ε) if momentum;
+    /// returns the new direction.
+    @inline(__always)
+    static func lanes(_ g: Vector, v: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>?,
+                      b: UnsafeMutablePointer<Float>?, lanes: Int, _ k: RMSpropConstants) -> Vector {
+        let square = k.a * loadLanes(v, lanes) + k.oneMinusA * (g * g)
+        storeLanes(square, v, lanes)
+        var variance = square
+        if let m {
+            let mean = k.a * loadLanes(m, lanes) + k.oneMinusA * g
+            storeLanes(mean, m, lanes)
+            variance = square - mean * mean
+        }
+        var step = g / (SIMDMath.magnitudeSquareRoot(variance) + k.e)
+        if let b {
+            step = k.mu * loadLanes(b, lanes) + step
+            storeLanes(step, b, lanes)
+        }
+        return step
+    }
+
+    // Not inlined, like `Kernels.adam`: inlined into the chain's protocol witness, the square root
+    // stays a call per lane (perf: 5× slower than this kernel compiled on its own); one call a block costs nothing.
+    @inline(never)
+    static func scale(_ d: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>?,
+                      b: UnsafeMutablePointer<Float>?, count: Int, _ k: RMSpropConstants) {
+        forEachLaneGroup(count: count) { i, n in
+            storeLanes(lanes(loadLanes(d + i, n), v: v + i, m: m.map { $0 + i }, b: b.map { $0 + i }, lanes: n, k), d + i, n)
+        }
+    }
+
+    @inline(never)
+    static func step(_ g: UnsafePointer<Float>, sign: Float, parameters theta: UnsafeMutablePointer<Float>,
+                     v: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>?, b: UnsafeMutablePointer<Float>?,
+                     count: Int, alpha: Float, _ k: RMSpropConstants) {
+        let a = Vector(repeating: alpha), sg = Vector(repeating: sign)
+        forEachLaneGroup(count: count) { i, n in
+            let direction = lanes(loadLanes(g + i, n) * sg, v: v + i, m: m.map { $0 + i }, b: b.map { $0 + i }, lanes: n, k)
+            storeLanes(loadLanes(theta + i, n) + a * direction, theta + i, n)
         }
     }
 }

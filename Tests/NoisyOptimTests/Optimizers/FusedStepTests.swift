@@ -50,6 +50,17 @@ private struct Unfused<Base: GradientTransform>: GradientTransform {
     }
 
     @Test(arguments: [false, true])
+    func adaptiveRulesMatchGeneralPath(maximize: Bool) throws {
+        // The starting accumulator and every RMSprop option change the lane arithmetic.
+        try expectSameSteps(try ScaleByAdagrad(initialAccumulatorValue: 0.1, epsilon: 1e-6), maximize: maximize)
+        try expectSameSteps(try ScaleByRMSprop(alpha: 0.9, epsilon: 1e-6), maximize: maximize)
+        try expectSameSteps(try ScaleByRMSprop(alpha: 0.9, epsilon: 1e-6, momentum: 0.8, centered: true), maximize: maximize)
+        try expectSameSteps(try ScaleByAdadelta(rho: 0.8, epsilon: 1e-5), maximize: maximize)
+        try expectSameSteps(try ScaleByAMSGrad(beta1: 0.9, beta2: 0.99, epsilon: 1e-6), maximize: maximize,
+                            learningRate: .exponential(initial: 0.01, factor: 0.9))
+    }
+
+    @Test(arguments: [false, true])
     func plainDescentMatchesGeneralPath(maximize: Bool) throws {
         try expectSameSteps(try Momentum(0), maximize: maximize)
         try expectSameSteps(Identity(), maximize: maximize)
