@@ -6,7 +6,7 @@ import Testing
 /// schedulers, and their checks over the horizon, on decoding and in the factories.
 @Suite struct PyTorchScheduleTests {
     /// lr at steps 0, 1, … of each PyTorch scheduler on `SGD(lr=…)`, printed by
-    /// make_schedule_reference.py (torch 2.15.0, CPU; `cycle_momentum=False` for one-cycle).
+    /// Tests/References/make_schedule_reference.py (torch 2.15.0, CPU; `cycle_momentum=False` for one-cycle).
     static let reference: [(name: String, schedule: Schedule, values: [Double])] = [
         // MultiStepLR(milestones=[3, 7, 7, 12], gamma=0.1), lr 0.5
         ("multiStep", .multiStep(initial: 0.5, factor: 0.1, milestones: [3, 7, 7, 12]),

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-# The learning rates of PyTorch's schedulers that ScheduleTests pins Schedule's closed forms to.
+# The learning rates of PyTorch's schedulers that PyTorchScheduleTests pins Schedule's closed forms to.
 #
-#   python3 Tests/NoisyOptimTests/Optimizers/make_schedule_reference.py
+#   python3 Tests/References/make_schedule_reference.py
 #
-# Run with torch 2.15.0 (CPU) to produce the numbers in ScheduleTests.swift. Each line is one
+# (Outside the test target's folder, so SwiftPM does not see it.)
+#
+# Run with torch 2.15.0 (CPU) to produce the numbers in Tests/NoisyOptimTests/Optimizers/PyTorchScheduleTests.swift. Each line is one
 # case: the name, then lr at steps 0, 1, …, read from the optimizer before each step, exactly as
 # a training loop applies it (PyTorch steps the scheduler after the optimizer).
 import torch
