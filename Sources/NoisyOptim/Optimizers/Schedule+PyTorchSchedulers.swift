@@ -105,8 +105,8 @@ extension Schedule {
 
     static func cosineWithRestartsValue(initial: Double, period: Int, periodMultiplier: Int, final: Double,
                                         at t: Int) -> Double {
-        // The cycle holding t, found in integers (PyTorch's closed form takes a floating-point
-        // log, which can land a restart one step off).
+        // The cycle holding t, found in integers, as PyTorch's default `step()` counts it (its
+        // `step(epoch)` takes a floating-point logarithm instead, which can put a restart a step off).
         var start = 0, length = period
         if periodMultiplier == 1 {
             start = t - t % period
