@@ -14,6 +14,7 @@ enum OptimizerName: String, CaseIterable, Sendable {
     case perturbedGD = "perturbed-gd"
     case antiPGD = "anti-pgd"
     case adam, adamw, amsgrad, adagrad, rmsprop, adadelta
+    case adamax
 
     /// The name in tables.
     var title: String {
@@ -35,6 +36,7 @@ enum OptimizerName: String, CaseIterable, Sendable {
         case .adagrad: "Adagrad"
         case .rmsprop: "RMSprop"
         case .adadelta: "Adadelta"
+        case .adamax: "Adamax"
         }
     }
 
@@ -58,6 +60,7 @@ enum OptimizerName: String, CaseIterable, Sendable {
         case .adagrad: "Adagrad, PyTorch's defaults (Duchi, Hazan & Singer 2011)"
         case .rmsprop: "RMSprop, PyTorch's defaults (Tieleman & Hinton 2012)"
         case .adadelta: "Adadelta, PyTorch's defaults (Zeiler 2012)"
+        case .adamax: "Adamax, Adam with an infinity norm, PyTorch's defaults (Kingma & Ba 2015, §7.1)"
         }
     }
 
@@ -66,7 +69,7 @@ enum OptimizerName: String, CaseIterable, Sendable {
         switch self {
         case .gd, .perturbedGD, .antiPGD: 0.2
         case .momentum, .nesterov, .adagrad, .rmsprop: 0.01
-        case .adam, .adamw, .amsgrad: 2e-3
+        case .adam, .adamw, .amsgrad, .adamax: 2e-3
         case .adadelta: 1
         default: 0.1
         }
@@ -246,6 +249,7 @@ func makeOptimizer(_ settings: OptimizerSettings, layout: ParameterLayout, examp
         case .adagrad: optimizer = try withSites(Adagrad(layout: layout, learningRate: lr))
         case .rmsprop: optimizer = try withSites(RMSprop(layout: layout, learningRate: lr, momentum: settings.momentum ?? 0))
         case .adadelta: optimizer = try withSites(Adadelta(layout: layout, learningRate: lr))
+        case .adamax: optimizer = try withSites(Adamax(layout: layout, learningRate: lr))
         default:
             optimizer = try withSites(SGD(layout: layout, learningRate: lr, momentum: settings.momentum ?? 0, nesterov: settings.name == .nesterov))
         }

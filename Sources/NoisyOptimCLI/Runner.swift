@@ -41,18 +41,19 @@ enum Runner {
     /// `evaluationInterval` steps.
     static func run(_ settings: OptimizerSettings, title: String, model: MLP, start: Tensor, data: PreparedData,
                     steps: Int, evaluationInterval: Int, reporter: ConsoleReporter?,
-                    checkpoint: CheckpointOptions = CheckpointOptions(), runSettings: String = "") throws -> RunResult {
+                    checkpoint: CheckpointOptions = CheckpointOptions(), runSettings: String = "",
+                    noiseProbe: NoiseProbe? = nil) throws -> RunResult {
         let built = try makeOptimizer(settings, layout: model.layout, exampleCount: data.training.count)
         return try train(built.optimizer, batches: built.batches, settings: settings, title: title, model: model, start: start,
                          data: data, steps: steps, evaluationInterval: evaluationInterval, reporter: reporter,
-                         checkpoint: checkpoint, runSettings: runSettings)
+                         checkpoint: checkpoint, runSettings: runSettings, noiseProbe: noiseProbe)
     }
 
     /// The generic body: `optimizer` is opened from `any Optimizer` here.
     private static func train<O: Optimizer>(_ optimizer: O, batches: EpochSampling?, settings: OptimizerSettings, title: String,
                                             model: MLP, start: Tensor, data: PreparedData, steps: Int, evaluationInterval: Int,
                                             reporter: ConsoleReporter?, checkpoint: CheckpointOptions,
-                                            runSettings: String) throws -> RunResult {
+                                            runSettings: String, noiseProbe: NoiseProbe?) throws -> RunResult {
         let clock = ContinuousClock()
         var evaluationTime = Duration.zero
         let held = Evaluation.on(data.test, model: model)
@@ -61,7 +62,8 @@ enum Runner {
             defer { evaluationTime += clock.now - began }
             return try held.evaluate(parameters)
         }
-        var loop = TrainingLoop(optimizer: optimizer, parameters: start, objective: model.objective(on: data.training),
+        let objective = model.objective(on: data.training)
+        var loop = TrainingLoop(optimizer: optimizer, parameters: start, objective: noiseProbe?.wrap(objective) ?? objective,
                                 batches: batches, evaluation: timed, evaluationInterval: evaluationInterval)
         loop.settings = runSettings.isEmpty ? settings.description : runSettings
         loop.stepsPerEpoch = batches?.batchesPerEpoch ?? max(1, data.training.count / settings.batchSize)
@@ -74,6 +76,10 @@ enum Runner {
                 guard loop.step <= steps else {
                     throw CommandLineError.usage("--resume: \(resume.path) is at step \(loop.step), past the \(steps) steps asked for (--steps/--epochs)")
                 }
+            }
+            if let noiseProbe {
+                noiseProbe.nextStep = loop.step
+                loop.callbacks.append(noiseProbe.callback)
             }
             let first = loop.step
             let began = clock.now

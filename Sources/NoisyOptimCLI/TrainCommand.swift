@@ -35,6 +35,7 @@ struct TrainOptions {
         OptionSpec(name: "checkpoint", value: "FILE", help: "save the run to FILE (atomically) every --checkpoint-every steps and at the end"),
         OptionSpec(name: "checkpoint-every", value: "N", help: "steps between checkpoints (default: only at the end)"),
         OptionSpec(name: "resume", value: "FILE", help: "continue the run saved in FILE, bit for bit, to --steps/--epochs"),
+        OptionSpec(name: "noise-every", value: "N", help: "every N steps, measure B_simple = tr(Σ)/|G|², the sampling and the injected noise (one optimizer)"),
     ]
 
     var dataPath: String?
@@ -63,6 +64,7 @@ struct TrainOptions {
     var checkpointPath: String?
     var checkpointInterval = 0
     var resumePath: String?
+    var noiseInterval: Int?
     var help = false
 
     /// The optimizers the default comparison runs.
@@ -132,6 +134,10 @@ struct TrainOptions {
         if (checkpointPath != nil || resumePath != nil) && optimizers.count != 1 {
             let option = checkpointPath != nil ? "--checkpoint" : "--resume"
             throw CommandLineError.usage("\(option) needs one optimizer: add --optimizer NAME (a comparison of all is not checkpointed)")
+        }
+        noiseInterval = try args.int("noise-every", in: 1...1_000_000_000, "an integer ≥ 1")
+        if noiseInterval != nil && optimizers.count != 1 {
+            throw CommandLineError.usage("--noise-every needs one optimizer: add --optimizer NAME")
         }
         if checkpointInterval > 0 && checkpointPath == nil {
             throw CommandLineError.usage("--checkpoint-every needs --checkpoint FILE")
@@ -221,9 +227,10 @@ enum TrainCommand {
             checkpoint.interval = options.checkpointInterval
             checkpoint.resume = options.resumePath.map { URL(fileURLWithPath: $0) }
             let runSettings = "MLP \(sizes) \(options.activation.rawValue) init \(options.initializer); data \(options.dataPath ?? "bundled digits"); \(settings.description); eval every \(evaluationInterval)"
+            let probe = options.noiseInterval.map { NoiseProbe(interval: $0, model: model, training: data.training, settings: settings) }
             let result = try Runner.run(settings, title: name.title, model: model, start: start, data: data, steps: steps,
                                         evaluationInterval: evaluationInterval, reporter: progress, checkpoint: checkpoint,
-                                        runSettings: runSettings)
+                                        runSettings: runSettings, noiseProbe: probe)
             results.append(result)
             if single {
                 output("""
@@ -231,6 +238,7 @@ enum TrainCommand {
                 final: train loss \(String(format: "%.4f", result.trainLoss)), test loss \(String(format: "%.4f", result.testLoss))\(result.testAccuracy.map { String(format: ", test accuracy %.2f%%", 100 * $0) } ?? ""), \(String(format: "%.3f", result.millisecondsPerStep)) ms/step
                 """)
                 if let path = options.checkpointPath { output("checkpoint: \(path) (resume with --resume \(path))") }
+                if let probe { output(probe.report) }
             } else {
                 output(row(result))
             }

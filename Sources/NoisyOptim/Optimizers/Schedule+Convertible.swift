@@ -61,6 +61,30 @@ extension ScheduleConvertible where Self == Schedule {
         Schedule.warmup(steps: steps, startFactor: startFactor, then: then)
     }
 
+    /// `Schedule.multiStep(initial:factor:milestones:)`.
+    public static func multiStep(initial: Double, factor: Double = 0.1, milestones: [Int]) -> Schedule {
+        Schedule.multiStep(initial: initial, factor: factor, milestones: milestones)
+    }
+
+    /// `Schedule.cosineWithRestarts(initial:period:periodMultiplier:final:)`.
+    public static func cosineWithRestarts(initial: Double, period: Int, periodMultiplier: Int = 1,
+                                          final: Double = 0) -> Schedule {
+        Schedule.cosineWithRestarts(initial: initial, period: period, periodMultiplier: periodMultiplier, final: final)
+    }
+
+    /// `Schedule.polynomial(initial:totalSteps:power:)`.
+    public static func polynomial(initial: Double, totalSteps: Int, power: Double = 1) -> Schedule {
+        Schedule.polynomial(initial: initial, totalSteps: totalSteps, power: power)
+    }
+
+    /// `Schedule.oneCycle(maximum:totalSteps:warmupFraction:annealing:divisionFactor:finalDivisionFactor:threePhase:)`.
+    public static func oneCycle(maximum: Double, totalSteps: Int, warmupFraction: Double = 0.3,
+                                annealing: Schedule.Annealing = .cosine, divisionFactor: Double = 25,
+                                finalDivisionFactor: Double = 1e4, threePhase: Bool = false) -> Schedule {
+        Schedule.oneCycle(maximum: maximum, totalSteps: totalSteps, warmupFraction: warmupFraction, annealing: annealing,
+                          divisionFactor: divisionFactor, finalDivisionFactor: finalDivisionFactor, threePhase: threePhase)
+    }
+
     /// `Schedule.custom(_:)`.
     public static func custom(_ value: @escaping @Sendable (Int) -> Double) -> Schedule { Schedule.custom(value) }
 }

@@ -18,6 +18,8 @@ extension Schedule {
     /// - inverse power: scale · (offset + t)^−exponent decreases from its value at t = 0 towards 0.
     /// - cosine: moves monotonically from initial to final, so both are checked.
     /// - warm-up: linear from `from` to the first value of `then`, then `then`.
+    /// - multi-step, cosine with warm restarts, polynomial, one-cycle: each stays between values
+    ///   known in closed form, checked as `validatePyTorchScheduler` says.
     /// - custom: only its values at t = 0, 1, 2, 10, 100, 10³ and 10⁴ can be looked at here, and
     ///   only their range is checked.
     func validate(_ name: String, _ check: (Double, String) throws -> Void) throws {
@@ -46,6 +48,8 @@ extension Schedule {
         case let .warmup(_, from, then):
             try check(from, name)
             try validate(then, name, check, closure: closure)
+        case .multiStep, .cosineWithRestarts, .polynomial, .oneCycle:
+            try validatePyTorchScheduler(rule, name, check)
         case .custom:
             // Sampled values are computed, not given: one that underflows to a tiny Float is a
             // decay, not a typo, so only the range is checked (as the step will check it).
@@ -99,6 +103,8 @@ extension Schedule {
             if steps <= 0 { return "a warm-up needs steps > 0, got \(steps)" }
             if !from.isFinite { return "a warm-up needs a finite start, got \(from)" }
             return structuralProblem(then)
+        case .multiStep, .cosineWithRestarts, .polynomial, .oneCycle:
+            return pyTorchSchedulerProblem(rule)
         case .custom:
             return nil
         }

@@ -24,13 +24,20 @@ public struct Schedule: Sendable {
         case cosine(initial: Double, totalSteps: Int, final: Double)
         case inversePower(scale: Double, offset: Double, exponent: Double)
         case warmup(steps: Int, from: Double, then: Rule)
+        // PyTorch's schedulers (Schedule+PyTorchSchedulers.swift).
+        case multiStep(initial: Double, factor: Double, milestones: [Int])
+        case cosineWithRestarts(initial: Double, period: Int, periodMultiplier: Int, final: Double)
+        case polynomial(initial: Double, totalSteps: Int, power: Double)
+        case oneCycle(maximum: Double, totalSteps: Int, warmupFraction: Double, annealing: Annealing,
+                      divisionFactor: Double, finalDivisionFactor: Double, threePhase: Bool)
         case custom
     }
 
     let rule: Rule
     let closure: (@Sendable (Int) -> Double)?
 
-    private init(rule: Rule, closure: (@Sendable (Int) -> Double)? = nil) {
+    // Internal so that the schedules defined in other files (Schedule+PyTorchSchedulers) can build one.
+    init(rule: Rule, closure: (@Sendable (Int) -> Double)? = nil) {
         self.rule = rule
         self.closure = closure
     }
@@ -60,6 +67,15 @@ public struct Schedule: Sendable {
             if t >= steps { return evaluate(then, at: t - steps, closure: closure) }
             let target = evaluate(then, at: 0, closure: closure)
             return from + (target - from) * Double(t) / Double(steps)
+        case let .multiStep(initial, factor, milestones):
+            return multiStepValue(initial: initial, factor: factor, milestones: milestones, at: t)
+        case let .cosineWithRestarts(initial, period, periodMultiplier, final):
+            return cosineWithRestartsValue(initial: initial, period: period, periodMultiplier: periodMultiplier, final: final, at: t)
+        case let .polynomial(initial, totalSteps, power):
+            return polynomialValue(initial: initial, totalSteps: totalSteps, power: power, at: t)
+        case let .oneCycle(maximum, totalSteps, warmupFraction, annealing, divisionFactor, finalDivisionFactor, threePhase):
+            return oneCycleValue(maximum: maximum, totalSteps: totalSteps, warmupFraction: warmupFraction, annealing: annealing,
+                                 divisionFactor: divisionFactor, finalDivisionFactor: finalDivisionFactor, threePhase: threePhase, at: t)
         case .custom:
             return closure!(t)
         }

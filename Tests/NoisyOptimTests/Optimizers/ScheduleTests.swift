@@ -18,6 +18,20 @@ import Testing
         // 0 → 0.1 linearly over 10 steps, then the exponential from its own t = 0.
         ("warm-up", .warmup(steps: 10, from: 0, then: .exponential(initial: 0.1, factor: 0.5)),
          [(0, 0), (5, 0.05), (10, 0.1), (11, 0.05)]),
+        // PyTorch's schedulers (pinned to PyTorch itself in PyTorchScheduleTests).
+        // 1 · 0.5^#{milestones ≤ t}: the repeated milestone 5 halves twice.
+        ("multi-step", .multiStep(initial: 1, factor: 0.5, milestones: [2, 5, 5]),
+         [(0, 1), (1, 1), (2, 0.5), (4, 0.5), (5, 0.125), (100, 0.125)]),
+        // Cycles [0, 4), [4, 12), [12, 28): 1 at each restart, ½ half-way through each.
+        ("cosine with restarts", .cosineWithRestarts(initial: 1, period: 4, periodMultiplier: 2),
+         [(0, 1), (2, 0.5), (4, 1), (8, 0.5), (12, 1), (20, 0.5), (28, 1)]),
+        // 2 · (1 − t/4)²: ½ at t = 2, 0 from t = 4 on.
+        ("polynomial", .polynomial(initial: 2, totalSteps: 4, power: 2), [(0, 2), (2, 0.5), (4, 0), (9, 0)]),
+        // lr₀ = 1/4, lr_min = 1/8, rise ends at 0.5·10 − 1 = 4: linear 0.25 → 1 over [0, 4], then
+        // 1 → 0.125 over (4, 9] (t = 7 is 3/5 of the way), then held at 0.125.
+        ("one-cycle", .oneCycle(maximum: 1, totalSteps: 10, warmupFraction: 0.5, annealing: .linear, divisionFactor: 4,
+                                finalDivisionFactor: 2),
+         [(0, 0.25), (2, 0.625), (4, 1), (7, 1 - 0.875 * 0.6), (9, 0.125), (20, 0.125)]),
         ("custom", .custom { 1 / Double($0 + 1) }, [(0, 1), (3, 0.25)]),
     ]
 
