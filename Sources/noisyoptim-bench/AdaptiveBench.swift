@@ -26,6 +26,7 @@ func adaptiveOptimizers(layout: ParameterLayout) -> [(name: String, bytes: Int, 
         ("Adadelta", 28, { _ in stepSeconds(try! Adadelta(layout: layout), count: n) }),
         ("Adam", 28, { _ in stepSeconds(try! Adam(layout: layout), count: n) }),
         ("AdamW", 28, { _ in stepSeconds(try! AdamW(layout: layout), count: n) }),
+        ("Adamax", 28, { _ in stepSeconds(try! Adamax(layout: layout), count: n) }),
         ("AMSGrad", 36, { _ in stepSeconds(try! AMSGrad(layout: layout), count: n) }),
     ]
 }

@@ -138,6 +138,7 @@ public struct ChainOptimizer<Rule: GradientTransform, Update: GradientTransform>
     @_specialize(where Rule == AdagradRule, Update == Identity)
     @_specialize(where Rule == RMSpropRule, Update == Identity)
     @_specialize(where Rule == AdadeltaRule, Update == Identity)
+    @_specialize(where Rule == AdamaxRule, Update == Identity)
     static func run(_ transform: Transform, _ plan: Transform.Plan, parameters theta: UnsafeMutablePointer<Float>,
                     gradient g: UnsafePointer<Float>, count n: Int, negate: Bool) {
         let size = UpdateBlock.size

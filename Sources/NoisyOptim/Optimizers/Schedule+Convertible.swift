@@ -46,6 +46,11 @@ extension ScheduleConvertible where Self == Schedule {
         Schedule.inverseTime(initial: initial, rate: rate, every: every)
     }
 
+    /// `Schedule.inversePower(scale:offset:exponent:)`.
+    public static func inversePower(scale: Double, offset: Double, exponent: Double) -> Schedule {
+        Schedule.inversePower(scale: scale, offset: offset, exponent: exponent)
+    }
+
     /// `Schedule.cosine(initial:totalSteps:final:)`.
     public static func cosine(initial: Double, totalSteps: Int, final: Double = 0) -> Schedule {
         Schedule.cosine(initial: initial, totalSteps: totalSteps, final: final)
