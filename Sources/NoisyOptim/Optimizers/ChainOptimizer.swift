@@ -96,7 +96,8 @@ public struct ChainOptimizer<Rule: GradientTransform, Update: GradientTransform>
         check(gradient.shape == [n], "gradient has shape \(gradient.shape), parameters have shape [\(n)]")
 
         var norm: Float? = nil
-        if transform.needsGradientNorm || nonFiniteGradientPolicy != .propagate {
+        let wantsGradient = transform.needsGradient
+        if transform.needsGradientNorm || wantsGradient || nonFiniteGradientPolicy != .propagate {
             let (squares, nonFinite) = gradient.withUnsafeBufferPointer {
                 Kernels.squaredNormAndNonFiniteCount($0.baseAddress!, count: n)
             }
@@ -113,9 +114,12 @@ public struct ChainOptimizer<Rule: GradientTransform, Update: GradientTransform>
         let lr = try learningRate.value(at: state.step, checkedAs: "learningRate")
         try transform.checkSchedules(at: state.step)
         try perturbation?.checkSchedule(at: state.step)
-        let context = StepContext(step: state.step, layout: layout, learningRate: lr, gradientNorm: norm)
-        let plan = transform.plan(&state.transform, context: context)
         let transform = self.transform, negate = maximize
+        let plan = gradient.withUnsafeBufferPointer { g in
+            let context = StepContext(step: state.step, layout: layout, learningRate: lr, gradientNorm: norm,
+                                      gradient: wantsGradient ? StepGradient(values: g, sign: negate ? -1 : 1) : nil)
+            return transform.plan(&state.transform, context: context)
+        }
         parameters.withUnsafeMutableBufferPointer { theta in
             gradient.withUnsafeBufferPointer { g in
                 ChainOptimizer.run(transform, plan, parameters: theta.baseAddress!, gradient: g.baseAddress!,
