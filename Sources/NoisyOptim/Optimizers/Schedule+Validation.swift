@@ -18,6 +18,7 @@ extension Schedule {
     /// - inverse power: scale · (offset + t)^−exponent decreases from its value at t = 0 towards 0.
     /// - cosine: moves monotonically from initial to final, so both are checked.
     /// - warm-up: linear from `from` to the first value of `then`, then `then`.
+    /// - SWA: `before`, then linear between α₁ and α₂ within each cycle, so both are checked.
     /// - custom: only its values at t = 0, 1, 2, 10, 100, 10³ and 10⁴ can be looked at here, and
     ///   only their range is checked.
     func validate(_ name: String, _ check: (Double, String) throws -> Void) throws {
@@ -46,6 +47,11 @@ extension Schedule {
         case let .warmup(_, from, then):
             try check(from, name)
             try validate(then, name, check, closure: closure)
+        case let .swa(_, before, from, to, _):
+            // Linear between α₁ and α₂ within each cycle.
+            try validate(before, name, check, closure: closure)
+            try check(from, name)
+            try check(to, name)
         case .custom:
             // Sampled values are computed, not given: one that underflows to a tiny Float is a
             // decay, not a typo, so only the range is checked (as the step will check it).
@@ -99,6 +105,11 @@ extension Schedule {
             if steps <= 0 { return "a warm-up needs steps > 0, got \(steps)" }
             if !from.isFinite { return "a warm-up needs a finite start, got \(from)" }
             return structuralProblem(then)
+        case let .swa(start, before, from, to, cycle):
+            if start < 0 { return "an SWA schedule needs start ≥ 0, got \(start)" }
+            if cycle <= 0 { return "an SWA schedule needs cycle > 0, got \(cycle)" }
+            if !from.isFinite || !to.isFinite { return "an SWA schedule needs finite rates, got from \(from), to \(to)" }
+            return structuralProblem(before)
         case .custom:
             return nil
         }
