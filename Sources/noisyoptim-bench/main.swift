@@ -10,6 +10,7 @@ let groups: [(name: String, run: (inout BenchTable) -> Void)] = [
     ("autodiff", benchAutodiff),
     ("perexample", benchPerExample),
     ("optim", benchOptimizers),
+    ("family", benchFamily),
     ("scaling", benchScaling),
     ("sampling", benchSampling),
     ("small", benchSmall),

@@ -138,6 +138,10 @@ public struct ChainOptimizer<Rule: GradientTransform, Update: GradientTransform>
     @_specialize(where Rule == SGDRule, Update == Identity)
     @_specialize(where Rule == AdamRule, Update == Identity)
     @_specialize(where Rule == AdamWRule, Update == Identity)
+    @_specialize(where Rule == SGDHDRule, Update == Identity)
+    @_specialize(where Rule == AdamHDRule, Update == Identity)
+    @_specialize(where Rule == SGDRule, Update == PerturbAtSaddles)
+    @_specialize(where Rule == SGDRule, Update == AverageIterates)
     static func run(_ transform: Transform, _ plan: Transform.Plan, parameters theta: UnsafeMutablePointer<Float>,
                     gradient g: UnsafePointer<Float>, count n: Int, negate: Bool) {
         let size = UpdateBlock.size
