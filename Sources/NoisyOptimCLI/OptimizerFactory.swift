@@ -14,6 +14,8 @@ enum OptimizerName: String, CaseIterable, Sendable {
     case perturbedGD = "perturbed-gd"
     case antiPGD = "anti-pgd"
     case adam, adamw, amsgrad, adagrad, rmsprop, adadelta
+    case sgdHD = "sgd-hd"
+    case adamHD = "adam-hd"
 
     /// The name in tables.
     var title: String {
@@ -35,6 +37,8 @@ enum OptimizerName: String, CaseIterable, Sendable {
         case .adagrad: "Adagrad"
         case .rmsprop: "RMSprop"
         case .adadelta: "Adadelta"
+        case .sgdHD: "SGD-HD (Baydin 2018)"
+        case .adamHD: "Adam-HD (Baydin 2018)"
         }
     }
 
@@ -58,6 +62,8 @@ enum OptimizerName: String, CaseIterable, Sendable {
         case .adagrad: "Adagrad, PyTorch's defaults (Duchi, Hazan & Singer 2011)"
         case .rmsprop: "RMSprop, PyTorch's defaults (Tieleman & Hinton 2012)"
         case .adadelta: "Adadelta, PyTorch's defaults (Zeiler 2012)"
+        case .sgdHD: "SGD whose lr learns from its hypergradient, β = 10⁻³ (Baydin et al. 2018)"
+        case .adamHD: "Adam whose lr learns from its hypergradient, β = 10⁻⁷ (Baydin et al. 2018)"
         }
     }
 
@@ -66,7 +72,7 @@ enum OptimizerName: String, CaseIterable, Sendable {
         switch self {
         case .gd, .perturbedGD, .antiPGD: 0.2
         case .momentum, .nesterov, .adagrad, .rmsprop: 0.01
-        case .adam, .adamw, .amsgrad: 2e-3
+        case .adam, .adamw, .amsgrad, .adamHD: 2e-3
         case .adadelta: 1
         default: 0.1
         }
@@ -246,6 +252,9 @@ func makeOptimizer(_ settings: OptimizerSettings, layout: ParameterLayout, examp
         case .adagrad: optimizer = try withSites(Adagrad(layout: layout, learningRate: lr))
         case .rmsprop: optimizer = try withSites(RMSprop(layout: layout, learningRate: lr, momentum: settings.momentum ?? 0))
         case .adadelta: optimizer = try withSites(Adadelta(layout: layout, learningRate: lr))
+        // --lr is α₀, the learned rate's start; β is the paper's.
+        case .sgdHD: optimizer = try withSites(SGDHD(layout: layout, learningRate: lr, hypergradientLearningRate: 1e-3))
+        case .adamHD: optimizer = try withSites(AdamHD(layout: layout, learningRate: lr, hypergradientLearningRate: 1e-7))
         default:
             optimizer = try withSites(SGD(layout: layout, learningRate: lr, momentum: settings.momentum ?? 0, nesterov: settings.name == .nesterov))
         }
