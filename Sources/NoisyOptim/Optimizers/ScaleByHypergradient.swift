@@ -57,6 +57,7 @@ public struct ScaleByHypergradient<Inner: GradientTransform>: GradientTransform 
         /// False until a step has recorded dₜ₋₁ (the first step keeps α₀: d₋₁ = 0).
         public var hasPreviousDirection: Bool
 
+        /// A state with these parts (a restored one is checked by `validate(_:for:)`).
         public init(inner: Inner.State, learningRate: Double, previousDirection: Tensor, hasPreviousDirection: Bool) {
             self.inner = inner
             self.learningRate = learningRate
