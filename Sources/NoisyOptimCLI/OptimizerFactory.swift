@@ -15,6 +15,8 @@ enum OptimizerName: String, CaseIterable, Sendable {
     case antiPGD = "anti-pgd"
     case adam, adamw, amsgrad, adagrad, rmsprop, adadelta
     case adamax
+    case sgdHD = "sgd-hd"
+    case adamHD = "adam-hd"
 
     /// The name in tables.
     var title: String {
@@ -37,6 +39,8 @@ enum OptimizerName: String, CaseIterable, Sendable {
         case .rmsprop: "RMSprop"
         case .adadelta: "Adadelta"
         case .adamax: "Adamax"
+        case .sgdHD: "SGD-HD (Baydin 2018)"
+        case .adamHD: "Adam-HD (Baydin 2018)"
         }
     }
 
@@ -61,6 +65,8 @@ enum OptimizerName: String, CaseIterable, Sendable {
         case .rmsprop: "RMSprop, PyTorch's defaults (Tieleman & Hinton 2012)"
         case .adadelta: "Adadelta, PyTorch's defaults (Zeiler 2012)"
         case .adamax: "Adamax, Adam with an infinity norm, PyTorch's defaults (Kingma & Ba 2015, §7.1)"
+        case .sgdHD: "SGD whose lr learns from its hypergradient, β = 10⁻³ (Baydin et al. 2018)"
+        case .adamHD: "Adam whose lr learns from its hypergradient, β = 10⁻⁷ (Baydin et al. 2018)"
         }
     }
 
@@ -69,7 +75,7 @@ enum OptimizerName: String, CaseIterable, Sendable {
         switch self {
         case .gd, .perturbedGD, .antiPGD: 0.2
         case .momentum, .nesterov, .adagrad, .rmsprop: 0.01
-        case .adam, .adamw, .amsgrad, .adamax: 2e-3
+        case .adam, .adamw, .amsgrad, .adamax, .adamHD: 2e-3
         case .adadelta: 1
         default: 0.1
         }
@@ -250,6 +256,9 @@ func makeOptimizer(_ settings: OptimizerSettings, layout: ParameterLayout, examp
         case .rmsprop: optimizer = try withSites(RMSprop(layout: layout, learningRate: lr, momentum: settings.momentum ?? 0))
         case .adadelta: optimizer = try withSites(Adadelta(layout: layout, learningRate: lr))
         case .adamax: optimizer = try withSites(Adamax(layout: layout, learningRate: lr))
+        // --lr is α₀, the learned rate's start; β is the paper's.
+        case .sgdHD: optimizer = try withSites(SGDHD(layout: layout, learningRate: lr, hypergradientLearningRate: 1e-3))
+        case .adamHD: optimizer = try withSites(AdamHD(layout: layout, learningRate: lr, hypergradientLearningRate: 1e-7))
         default:
             optimizer = try withSites(SGD(layout: layout, learningRate: lr, momentum: settings.momentum ?? 0, nesterov: settings.name == .nesterov))
         }

@@ -11,6 +11,7 @@ let groups: [(name: String, run: (inout BenchTable) -> Void)] = [
     ("perexample", benchPerExample),
     ("optim", benchOptimizers),
     ("adaptive", benchAdaptive),
+    ("family", benchFamily),
     ("scaling", benchScaling),
     ("sampling", benchSampling),
     ("small", benchSmall),

@@ -68,6 +68,9 @@ public struct Chain<First: GradientTransform, Second: GradientTransform>: Gradie
 
     public var needsGradientNorm: Bool { first.needsGradientNorm }
 
+    /// Either part's: the gradient a part reads is the step's, not its input, so any link may ask.
+    public var needsGradient: Bool { first.needsGradient || second.needsGradient }
+
     public func makeState(for layout: ParameterLayout) -> State {
         State(first: first.makeState(for: layout), second: second.makeState(for: layout))
     }

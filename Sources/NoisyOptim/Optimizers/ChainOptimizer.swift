@@ -96,7 +96,8 @@ public struct ChainOptimizer<Rule: GradientTransform, Update: GradientTransform>
         check(gradient.shape == [n], "gradient has shape \(gradient.shape), parameters have shape [\(n)]")
 
         var norm: Float? = nil
-        if transform.needsGradientNorm || nonFiniteGradientPolicy != .propagate {
+        let wantsGradient = transform.needsGradient
+        if transform.needsGradientNorm || wantsGradient || nonFiniteGradientPolicy != .propagate {
             let (squares, nonFinite) = gradient.withUnsafeBufferPointer {
                 Kernels.squaredNormAndNonFiniteCount($0.baseAddress!, count: n)
             }
@@ -113,9 +114,12 @@ public struct ChainOptimizer<Rule: GradientTransform, Update: GradientTransform>
         let lr = try learningRate.value(at: state.step, checkedAs: "learningRate")
         try transform.checkSchedules(at: state.step)
         try perturbation?.checkSchedule(at: state.step)
-        let context = StepContext(step: state.step, layout: layout, learningRate: lr, gradientNorm: norm)
-        let plan = transform.plan(&state.transform, context: context)
         let transform = self.transform, negate = maximize
+        let plan = gradient.withUnsafeBufferPointer { g in
+            let context = StepContext(step: state.step, layout: layout, learningRate: lr, gradientNorm: norm,
+                                      gradient: wantsGradient ? StepGradient(values: g, sign: negate ? -1 : 1) : nil)
+            return transform.plan(&state.transform, context: context)
+        }
         parameters.withUnsafeMutableBufferPointer { theta in
             gradient.withUnsafeBufferPointer { g in
                 ChainOptimizer.run(transform, plan, parameters: theta.baseAddress!, gradient: g.baseAddress!,
@@ -139,6 +143,10 @@ public struct ChainOptimizer<Rule: GradientTransform, Update: GradientTransform>
     @_specialize(where Rule == RMSpropRule, Update == Identity)
     @_specialize(where Rule == AdadeltaRule, Update == Identity)
     @_specialize(where Rule == AdamaxRule, Update == Identity)
+    @_specialize(where Rule == SGDHDRule, Update == Identity)
+    @_specialize(where Rule == AdamHDRule, Update == Identity)
+    @_specialize(where Rule == SGDRule, Update == PerturbAtSaddles)
+    @_specialize(where Rule == SGDRule, Update == AverageIterates)
     static func run(_ transform: Transform, _ plan: Transform.Plan, parameters theta: UnsafeMutablePointer<Float>,
                     gradient g: UnsafePointer<Float>, count n: Int, negate: Bool) {
         let size = UpdateBlock.size

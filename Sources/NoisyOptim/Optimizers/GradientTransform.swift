@@ -18,15 +18,20 @@ public struct StepContext: Sendable {
     /// noise N(0, 2·lrₜ·T)).
     public let learningRate: Double
     /// ‖g‖₂ of the gradient as it entered the step, when a transform asked for it
-    /// (`needsGradientNorm`); nil otherwise.
+    /// (`needsGradientNorm` or `needsGradient`); nil otherwise.
     public let gradientNorm: Float?
+    /// The gradient as it entered the step, before clipping and noise, when a transform asked for
+    /// it (`needsGradient`); nil otherwise. Readable while `plan` runs, never kept.
+    public let gradient: StepGradient?
 
     /// A context for step `step` (for running a transform by hand, as in a test).
-    public init(step: Int, layout: ParameterLayout, learningRate: Double, gradientNorm: Float? = nil) {
+    public init(step: Int, layout: ParameterLayout, learningRate: Double, gradientNorm: Float? = nil,
+                gradient: StepGradient? = nil) {
         self.step = step
         self.layout = layout
         self.learningRate = learningRate
         self.gradientNorm = gradientNorm
+        self.gradient = gradient
     }
 }
 
@@ -98,6 +103,11 @@ public protocol GradientTransform: Sendable {
     /// as it entered the step, so it must come first in a chain (`Chain` checks).
     var needsGradientNorm: Bool { get }
 
+    /// True if `plan` reads `context.gradient` (and with it `context.gradientNorm`): the whole
+    /// gradient as it entered the step, wherever the transform sits in the chain — a
+    /// hypergradient's g·uₜ₋₁, a saddle test on ‖g‖. Default: false.
+    var needsGradient: Bool { get }
+
     /// True if, under `plan`, `apply` leaves every value exactly as it found it (no clipping
     /// this step, σₜ = 0, λ = 0, μ = 0). A chain skips such a part, so its neighbour can fuse.
     /// Default: false.
@@ -131,6 +141,8 @@ extension GradientTransform {
     public func validate(_ state: State, for layout: ParameterLayout) throws {}
 
     public var needsGradientNorm: Bool { false }
+
+    public var needsGradient: Bool { false }
 
     public func isIdentity(_ plan: Plan) -> Bool { false }
 

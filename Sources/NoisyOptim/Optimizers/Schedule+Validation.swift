@@ -20,6 +20,7 @@ extension Schedule {
     /// - warm-up: linear from `from` to the first value of `then`, then `then`.
     /// - multi-step, cosine with warm restarts, polynomial, one-cycle: each stays between values
     ///   known in closed form, checked as `validatePyTorchScheduler` says.
+    /// - SWA: `before`, then linear between α₁ and α₂ within each cycle, so both are checked.
     /// - custom: only its values at t = 0, 1, 2, 10, 100, 10³ and 10⁴ can be looked at here, and
     ///   only their range is checked.
     func validate(_ name: String, _ check: (Double, String) throws -> Void) throws {
@@ -50,6 +51,11 @@ extension Schedule {
             try validate(then, name, check, closure: closure)
         case .multiStep, .cosineWithRestarts, .polynomial, .oneCycle:
             try validatePyTorchScheduler(rule, name, check)
+        case let .swa(_, before, from, to, _):
+            // Linear between α₁ and α₂ within each cycle.
+            try validate(before, name, check, closure: closure)
+            try check(from, name)
+            try check(to, name)
         case .custom:
             // Sampled values are computed, not given: one that underflows to a tiny Float is a
             // decay, not a typo, so only the range is checked (as the step will check it).
@@ -105,6 +111,11 @@ extension Schedule {
             return structuralProblem(then)
         case .multiStep, .cosineWithRestarts, .polynomial, .oneCycle:
             return pyTorchSchedulerProblem(rule)
+        case let .swa(start, before, from, to, cycle):
+            if start < 0 { return "an SWA schedule needs start ≥ 0, got \(start)" }
+            if cycle <= 0 { return "an SWA schedule needs cycle > 0, got \(cycle)" }
+            if !from.isFinite || !to.isFinite { return "an SWA schedule needs finite rates, got from \(from), to \(to)" }
+            return structuralProblem(before)
         case .custom:
             return nil
         }

@@ -30,6 +30,7 @@ public struct Schedule: Sendable {
         case polynomial(initial: Double, totalSteps: Int, power: Double)
         case oneCycle(maximum: Double, totalSteps: Int, warmupFraction: Double, annealing: Annealing,
                       divisionFactor: Double, finalDivisionFactor: Double, threePhase: Bool)
+        case swa(start: Int, before: Rule, from: Double, to: Double, cycle: Int)
         case custom
     }
 
@@ -76,6 +77,10 @@ public struct Schedule: Sendable {
         case let .oneCycle(maximum, totalSteps, warmupFraction, annealing, divisionFactor, finalDivisionFactor, threePhase):
             return oneCycleValue(maximum: maximum, totalSteps: totalSteps, warmupFraction: warmupFraction, annealing: annealing,
                                  divisionFactor: divisionFactor, finalDivisionFactor: finalDivisionFactor, threePhase: threePhase, at: t)
+        case let .swa(start, before, from, to, cycle):
+            if t < start { return evaluate(before, at: t, closure: closure) }
+            let tau = Double((t - start) % cycle + 1) / Double(cycle)
+            return (1 - tau) * from + tau * to
         case .custom:
             return closure!(t)
         }
@@ -133,6 +138,21 @@ public struct Schedule: Sendable {
         warmup(steps: steps, from: startFactor * then.value(at: 0), then: then)
     }
 
+    /// Stochastic weight averaging's learning rate (Izmailov, Podoprikhin, Garipov, Vetrov and
+    /// Wilson 2018, "Averaging Weights Leads to Wider Optima and Better Generalization", UAI, eq. 2):
+    /// `before` (the pre-training schedule, on its own clock) for t < `start`, then cycles of
+    /// c = `cycle` steps, linear from α₁ = `from` towards α₂ = `to`:
+    ///
+    ///     i = t − start + 1,   τ(i) = (((i − 1) mod c) + 1)/c,   α(i) = (1 − τ(i))·α₁ + τ(i)·α₂
+    ///
+    /// so each cycle's last step uses α₂ and ends on the iterate SWA collects. `to` nil (or
+    /// c = 1 with `to` = `from`) is the constant SWA schedule α₁. Needs start ≥ 0 and cycle > 0.
+    public static func swa(start: Int, before: Schedule, from: Double, to: Double? = nil, cycle: Int = 1) -> Schedule {
+        let rule = Rule.swa(start: start, before: before.rule, from: from, to: to ?? from, cycle: cycle)
+        if let problem = structuralProblem(rule) { fail(problem) }
+        return Schedule(rule: rule, closure: before.closure)
+    }
+
     /// Any function of the step. Not `Codable`: encoding it throws.
     public static func custom(_ value: @escaping @Sendable (Int) -> Double) -> Schedule {
         Schedule(rule: .custom, closure: value)
@@ -181,6 +201,7 @@ extension Schedule: Codable {
         switch rule {
         case .custom: return true
         case let .warmup(_, _, then): return containsCustom(then)
+        case let .swa(_, before, _, _, _): return containsCustom(before)
         default: return false
         }
     }
