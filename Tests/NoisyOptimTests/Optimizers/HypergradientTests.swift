@@ -7,13 +7,9 @@ import Testing
 /// terms in Float, relative error ~10⁻⁷, times β) and of a few operations per element per step;
 /// amplified by Adam's division by √v̂, 2·10⁻⁵ relative covers four steps, as in the adaptive tests.
 @Suite struct HypergradientTests {
-    static let theta0: [Double] = [0.5, -1.25, 2, 0.1, -0.3, 1.5, -2, 0.75, 0.05]
-    static let gradients: [[Double]] = [
-        [0.3, -0.2, 1.5, 0, 0.01, -4, 2.5, 0.7, -0.05],
-        [-0.1, 0.4, 1.2, 0.2, -0.02, -3, 2, 0.6, 0.1],
-        [0.25, -0.5, 0.9, -0.3, 0.05, -2.5, 1.5, 0.4, 0],
-        [0.05, 0.1, 0.6, 0.1, -0.04, -2, 1, 0.2, -0.1],
-    ]
+    // The fixed case of the adaptive optimizers' tests: nine parameters, four gradients.
+    static let theta0 = AdaptiveOptimizerTests.theta0
+    static let gradients = AdaptiveOptimizerTests.gradients
 
     private static func dot(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
 
