@@ -51,6 +51,11 @@ extension ScheduleConvertible where Self == Schedule {
         Schedule.cosine(initial: initial, totalSteps: totalSteps, final: final)
     }
 
+    /// `Schedule.inversePower(scale:offset:exponent:)`.
+    public static func inversePower(scale: Double, offset: Double, exponent: Double) -> Schedule {
+        Schedule.inversePower(scale: scale, offset: offset, exponent: exponent)
+    }
+
     /// `Schedule.warmup(steps:from:then:)`.
     public static func warmup(steps: Int, from: Double = 0, then: Schedule) -> Schedule {
         Schedule.warmup(steps: steps, from: from, then: then)
