@@ -120,6 +120,10 @@ public typealias PreconditionedSGLDRule = Chain<AddWeightDecay, ScaleByPrecondit
 /// which the paper bounds by a term that vanishes as α → 1 (of order (1 − α)/α^{3/2}); for α = 0.99
 /// it is small next to the O(ε) discretization bias shared with SGLD.
 ///
+/// V starts at 0, so where the first gradients are near 0 G is up to 1/λ and the first noise
+/// √(εₜ/λ) large: start away from a stationary point, or warm V up (restore a state whose
+/// `rule.second.squareAverage` holds a typical ḡ⊙ḡ).
+///
 /// `learningRate` holds εₜ/2. Every noise site combines with it; with T = 0 it is RMSprop with
 /// lr = ε/2, α and ε = λ bit for bit. Build Ũ with `posteriorPotential`.
 ///
