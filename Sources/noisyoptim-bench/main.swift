@@ -12,6 +12,7 @@ let groups: [(name: String, run: (inout BenchTable) -> Void)] = [
     ("optim", benchOptimizers),
     ("scaling", benchScaling),
     ("sampling", benchSampling),
+    ("samplers", benchSamplers),
     ("small", benchSmall),
     ("training", benchTraining),
     ("peer", benchPeer),
