@@ -14,6 +14,7 @@ enum OptimizerName: String, CaseIterable, Sendable {
     case perturbedGD = "perturbed-gd"
     case antiPGD = "anti-pgd"
     case adam, adamw, amsgrad, adagrad, rmsprop, adadelta
+    case sgld, psgld, sghmc
 
     /// The name in tables.
     var title: String {
@@ -35,6 +36,9 @@ enum OptimizerName: String, CaseIterable, Sendable {
         case .adagrad: "Adagrad"
         case .rmsprop: "RMSprop"
         case .adadelta: "Adadelta"
+        case .sgld: "SGLD (Welling 2011)"
+        case .psgld: "pSGLD (Li 2016)"
+        case .sghmc: "SGHMC (Chen 2014)"
         }
     }
 
@@ -58,6 +62,9 @@ enum OptimizerName: String, CaseIterable, Sendable {
         case .adagrad: "Adagrad, PyTorch's defaults (Duchi, Hazan & Singer 2011)"
         case .rmsprop: "RMSprop, PyTorch's defaults (Tieleman & Hinton 2012)"
         case .adadelta: "Adadelta, PyTorch's defaults (Zeiler 2012)"
+        case .sgld: "Langevin dynamics on the mean loss at T = 1/n, drift lr (Welling & Teh 2011)"
+        case .psgld: "SGLD with RMSprop's preconditioner, α 0.99, λ 1e-5, T = 1/n (Li et al. 2016)"
+        case .sghmc: "stochastic-gradient HMC, friction 0.1, T = 1/n (Chen, Fox & Guestrin 2014)"
         }
     }
 
@@ -65,7 +72,7 @@ enum OptimizerName: String, CaseIterable, Sendable {
     var defaultLearningRate: Double {
         switch self {
         case .gd, .perturbedGD, .antiPGD: 0.2
-        case .momentum, .nesterov, .adagrad, .rmsprop: 0.01
+        case .momentum, .nesterov, .adagrad, .rmsprop, .psgld, .sghmc: 0.01
         case .adam, .adamw, .amsgrad: 2e-3
         case .adadelta: 1
         default: 0.1
@@ -246,6 +253,15 @@ func makeOptimizer(_ settings: OptimizerSettings, layout: ParameterLayout, examp
         case .adagrad: optimizer = try withSites(Adagrad(layout: layout, learningRate: lr))
         case .rmsprop: optimizer = try withSites(RMSprop(layout: layout, learningRate: lr, momentum: settings.momentum ?? 0))
         case .adadelta: optimizer = try withSites(Adadelta(layout: layout, learningRate: lr))
+        // The samplers step on the mean loss L̄ = Σᵢ Wᵢℓᵢ: at T = 1/n they sample exp(−n·L̄), the
+        // posterior of a flat prior. SGLD's drift −(ε/2)∇L̄ is −lr·∇L̄ with ε = 2·lr.
+        case .sgld:
+            optimizer = try withSites(SGLD(layout: layout, stepSize: 2 * lr, temperature: 1 / Double(n), seed: settings.seed &+ 4))
+        case .psgld:
+            optimizer = try withSites(PreconditionedSGLD(layout: layout, stepSize: 2 * lr, temperature: 1 / Double(n),
+                                                         seed: settings.seed &+ 4))
+        case .sghmc:
+            optimizer = try withSites(SGHMC(layout: layout, learningRate: lr, temperature: 1 / Double(n), seed: settings.seed &+ 4))
         default:
             optimizer = try withSites(SGD(layout: layout, learningRate: lr, momentum: settings.momentum ?? 0, nesterov: settings.name == .nesterov))
         }
