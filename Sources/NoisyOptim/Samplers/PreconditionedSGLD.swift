@@ -117,8 +117,9 @@ public typealias PreconditionedSGLDRule = Chain<AddWeightDecay, ScaleByPrecondit
 /// The exact sampler adds (εₜ/2)·Γ(θ), Γᵢ = Σⱼ ∂Gᵢⱼ/∂θⱼ, to the drift. It is dropped here, as in
 /// the paper's experiments and common practice: it needs second derivatives, and with G built
 /// from a running average it changes slowly. The cost is a bias in the stationary distribution,
-/// which the paper bounds by a term that vanishes as α → 1 (of order (1 − α)/α^{3/2}); for α = 0.99
-/// it is small next to the O(ε) discretization bias shared with SGLD.
+/// which the paper's analysis bounds by a term that shrinks with 1 − α, so it vanishes as α → 1
+/// and whenever G changes slowly; at α = 0.99 the paper treats it as negligible. It grows when V
+/// averages over fewer steps than the chain takes to mix, and G then follows θ.
 ///
 /// V starts at 0, so where the first gradients are near 0 G is up to 1/λ and the first noise
 /// √(εₜ/λ) large: start away from a stationary point, or warm V up (restore a state whose

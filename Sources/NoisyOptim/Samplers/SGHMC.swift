@@ -7,8 +7,8 @@
 ///
 /// where Δ = −lrₜ·∇Ũ is what reaches this link after the learning rate, so with lrₜ = η it is the
 /// paper's v ← v − η∇Ũ − αv + N(0, 2(α − β̂)η). v starts at 0 and is never resampled (the
-/// practical form; the paper's periodic resampling of v is left to the user, as setting
-/// `state.update.velocity` to zeros).
+/// practical form); to resample it as the paper's HMC steps do, restore a copy of the state with
+/// `update.velocity` set to fresh values.
 public struct SGHMCVelocity: GradientTransform {
     /// α ∈ (0, 1], the friction: the fraction of v forgotten per step (the paper's ηC with M = I).
     public let friction: Double
