@@ -17,6 +17,7 @@ enum OptimizerName: String, CaseIterable, Sendable {
     case adamax
     case sgdHD = "sgd-hd"
     case adamHD = "adam-hd"
+    case sgld, psgld, sghmc
 
     /// The name in tables.
     var title: String {
@@ -41,6 +42,9 @@ enum OptimizerName: String, CaseIterable, Sendable {
         case .adamax: "Adamax"
         case .sgdHD: "SGD-HD (Baydin 2018)"
         case .adamHD: "Adam-HD (Baydin 2018)"
+        case .sgld: "SGLD (Welling 2011)"
+        case .psgld: "pSGLD (Li 2016)"
+        case .sghmc: "SGHMC (Chen 2014)"
         }
     }
 
@@ -67,6 +71,9 @@ enum OptimizerName: String, CaseIterable, Sendable {
         case .adamax: "Adamax, Adam with an infinity norm, PyTorch's defaults (Kingma & Ba 2015, §7.1)"
         case .sgdHD: "SGD whose lr learns from its hypergradient, β = 10⁻³ (Baydin et al. 2018)"
         case .adamHD: "Adam whose lr learns from its hypergradient, β = 10⁻⁷ (Baydin et al. 2018)"
+        case .sgld: "Langevin dynamics on the mean loss at T = 1/n, drift lr (Welling & Teh 2011)"
+        case .psgld: "SGLD with RMSprop's preconditioner, α 0.99, λ 1e-5, T = 1/n (Li et al. 2016)"
+        case .sghmc: "stochastic-gradient HMC, friction 0.1, T = 1/n (Chen, Fox & Guestrin 2014)"
         }
     }
 
@@ -74,7 +81,7 @@ enum OptimizerName: String, CaseIterable, Sendable {
     var defaultLearningRate: Double {
         switch self {
         case .gd, .perturbedGD, .antiPGD: 0.2
-        case .momentum, .nesterov, .adagrad, .rmsprop: 0.01
+        case .momentum, .nesterov, .adagrad, .rmsprop, .psgld, .sghmc: 0.01
         case .adam, .adamw, .amsgrad, .adamax, .adamHD: 2e-3
         case .adadelta: 1
         default: 0.1
@@ -259,6 +266,15 @@ func makeOptimizer(_ settings: OptimizerSettings, layout: ParameterLayout, examp
         // --lr is α₀, the learned rate's start; β is the paper's.
         case .sgdHD: optimizer = try withSites(SGDHD(layout: layout, learningRate: lr, hypergradientLearningRate: 1e-3))
         case .adamHD: optimizer = try withSites(AdamHD(layout: layout, learningRate: lr, hypergradientLearningRate: 1e-7))
+        // The samplers step on the mean loss L̄ = Σᵢ Wᵢℓᵢ: at T = 1/n they sample exp(−n·L̄), the
+        // posterior of a flat prior. SGLD's drift −(ε/2)∇L̄ is −lr·∇L̄ with ε = 2·lr.
+        case .sgld:
+            optimizer = try withSites(SGLD(layout: layout, stepSize: 2 * lr, temperature: 1 / Double(n), seed: settings.seed &+ 4))
+        case .psgld:
+            optimizer = try withSites(PreconditionedSGLD(layout: layout, stepSize: 2 * lr, temperature: 1 / Double(n),
+                                                         seed: settings.seed &+ 4))
+        case .sghmc:
+            optimizer = try withSites(SGHMC(layout: layout, learningRate: lr, temperature: 1 / Double(n), seed: settings.seed &+ 4))
         default:
             optimizer = try withSites(SGD(layout: layout, learningRate: lr, momentum: settings.momentum ?? 0, nesterov: settings.name == .nesterov))
         }

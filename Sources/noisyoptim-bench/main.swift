@@ -14,6 +14,7 @@ let groups: [(name: String, run: (inout BenchTable) -> Void)] = [
     ("family", benchFamily),
     ("scaling", benchScaling),
     ("sampling", benchSampling),
+    ("samplers", benchSamplers),
     ("small", benchSmall),
     ("training", benchTraining),
     ("peer", benchPeer),

@@ -147,6 +147,8 @@ public struct ChainOptimizer<Rule: GradientTransform, Update: GradientTransform>
     @_specialize(where Rule == AdamHDRule, Update == Identity)
     @_specialize(where Rule == SGDRule, Update == PerturbAtSaddles)
     @_specialize(where Rule == SGDRule, Update == AverageIterates)
+    @_specialize(where Rule == PreconditionedSGLDRule, Update == Identity)
+    @_specialize(where Rule == AddWeightDecay, Update == SGHMCVelocity)
     static func run(_ transform: Transform, _ plan: Transform.Plan, parameters theta: UnsafeMutablePointer<Float>,
                     gradient g: UnsafePointer<Float>, count n: Int, negate: Bool) {
         let size = UpdateBlock.size
