@@ -44,8 +44,10 @@ extension ChainOptimizer {
     /// The noise is added even when the batch is empty, as the accountant assumes. Results depend
     /// on (seed, t) only: not on the thread count, nor on whether the run was restored. A step
     /// refused for a non-finite gradient (`skipStep`) leaves t, so a retry draws the same batch and
-    /// noise. Only the examples of the batch are evaluated; the B × P matrix of per-example
-    /// gradients is never formed (`PerExampleRequest.clipped(toNorm:)`).
+    /// noise. Only the examples of the batch are evaluated; neither the B × P matrix of
+    /// per-example gradients nor the unclipped gradient is formed
+    /// (`PerExampleRequest.clipped(toNorm:includesGradient: false)`), so the step costs a plain
+    /// step plus the per-example norms and the noise.
     @discardableResult
     public mutating func step(_ parameters: inout Tensor, perExampleObjective objective: PerExampleObjective) throws -> StepReport {
         guard let privacy else {
@@ -56,7 +58,7 @@ extension ChainOptimizer {
         let n = layout.count
         check(parameters.shape == [n], "parameters have shape \(parameters.shape), the layout has \(n) scalars")
         let weights = sampleWeights()
-        let result = try objective(perturbedPoint(parameters), weights, .clipped(toNorm: Float(privacy.clippingNorm)))
+        let result = try objective(perturbedPoint(parameters), weights, .clipped(toNorm: Float(privacy.clippingNorm), includesGradient: false))
         guard let clipped = result.perExample.clippedGradient else {
             fail("the per-example objective ignored the request for a clipped sum (clippedGradient is nil)")
         }

@@ -95,6 +95,25 @@ import Testing
         #expect(batchSizes.contains { $0 > 0 } && Set(batchSizes).count > 1, "batches \(batchSizes)", sourceLocation: sourceLocation)
     }
 
+    /// The request DP-SGD makes, without the unclipped gradient: the same clipped sum to the bit
+    /// (the same GEMMs on the same operands), returned as the gradient too, on a batch where C
+    /// binds for some examples and not others.
+    @Test func clippedSumWithoutTheGradient() throws {
+        let problem = Problem(sizes: [6, 7, 3], examples: 40, seed: 11)
+        let f = problem.perExample
+        let w = SampleWeights(exampleCount: 40, indices: [3, 9, 1, 30, 22], weights: [0.2, 0.2, 0.2, 0.2, 0.2])
+        // C = the median norm: it binds for two examples of five and not for two others.
+        let norms = try f(problem.theta, w, .squaredNorms).perExample.squaredNorms.map { $0.squareRoot() }
+        let clip = norms.sorted()[2]
+        let both = try f(problem.theta, w, .clipped(toNorm: clip))
+        let expected = both.perExample.clippedGradient!.scalars, unclipped = both.gradient.scalars
+        let only = try f(problem.theta, w, .clipped(toNorm: clip, includesGradient: false))
+        #expect(only.perExample.clippedGradient!.scalars == expected)
+        #expect(only.gradient.scalars == expected)
+        #expect(only.gradient.scalars != unclipped)
+        #expect(only.loss == both.loss && only.perExample.squaredNorms == both.perExample.squaredNorms)
+    }
+
     /// An empty Poisson batch still adds the noise: with SGD at lr = 1, θ moves by exactly
     /// −σC/(qN)·z (the clipped sum is 0; one Float32 product and one subtraction per entry).
     @Test func emptyBatchStillAddsNoise() throws {
