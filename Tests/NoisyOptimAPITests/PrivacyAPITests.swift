@@ -31,4 +31,16 @@ import Testing
         let sigma = try PrivacyAccountant.noiseMultiplier(targetEpsilon: 2, delta: 1e-5, samplingRate: 0.2, steps: 100)
         #expect(PrivacyAccountant.epsilon(noiseMultiplier: sigma, samplingRate: 0.2, steps: 100, delta: 1e-5) <= 2)
     }
+
+    /// The accountant's documented example (10 epochs of batch 256 out of 60 000 at σ = 1.1):
+    /// Opacus 1.6 gives ε = 1.098772546153411 at α = 12 and σ = 0.855712890625 for ε = 2; 10⁻⁹
+    /// relative (the two agree to ~10⁻¹⁰, see PrivacyAccountantTests).
+    @Test func documentedExample() throws {
+        var accountant = PrivacyAccountant()
+        accountant.record(noiseMultiplier: 1.1, samplingRate: 256.0 / 60_000, steps: 2_344)
+        let spent = accountant.spent(delta: 1e-5)
+        #expect(abs(spent.epsilon - 1.098772546153411) <= 1e-9 * 1.1 && spent.order == 12)
+        let sigma = try PrivacyAccountant.noiseMultiplier(targetEpsilon: 2, delta: 1e-5, samplingRate: 256.0 / 60_000, steps: 2_344)
+        #expect(abs(sigma - 0.855712890625) <= 1e-9)
+    }
 }
