@@ -9,6 +9,7 @@ let groups: [(name: String, run: (inout BenchTable) -> Void)] = [
     ("random", benchRandom),
     ("autodiff", benchAutodiff),
     ("perexample", benchPerExample),
+    ("privacy", benchPrivacy),
     ("optim", benchOptimizers),
     ("adaptive", benchAdaptive),
     ("family", benchFamily),

@@ -125,7 +125,9 @@ extension Tape {
         if let matrix {
             writeOnePassRows(linears, rows: rows, matrix: matrix.storage.pointer, columns: columns, zeroSegments: plan.unusedSegments)
         }
-        w.withUnsafeBufferPointer { addWeightedSums(linears, rows: rows, coefficients: $0.baseAddress!, into: gradient.storage.pointer) }
+        if request.includesGradient {
+            w.withUnsafeBufferPointer { addWeightedSums(linears, rows: rows, coefficients: $0.baseAddress!, into: gradient.storage.pointer) }
+        }
 
         // The loop: each example recorded alone on a second tape (this one's arena holds the
         // inputs and output gradients the clipped sum still needs).
@@ -159,9 +161,11 @@ extension Tape {
                     }
                 }
             }
-            for segment in plan.loopSegments { (gradient.storage.pointer + segment.offset).update(repeating: 0, count: segment.count) }
-            w.withUnsafeBufferPointer {
-                addLoopSums(plan.loopSegments, rows: packed, rowCount: rows, coefficients: $0.baseAddress!, into: gradient.storage.pointer)
+            if request.includesGradient {
+                for segment in plan.loopSegments { (gradient.storage.pointer + segment.offset).update(repeating: 0, count: segment.count) }
+                w.withUnsafeBufferPointer {
+                    addLoopSums(plan.loopSegments, rows: packed, rowCount: rows, coefficients: $0.baseAddress!, into: gradient.storage.pointer)
+                }
             }
         }
 
@@ -188,7 +192,8 @@ extension Tape {
         let perExample = PerExampleGradients(
             indices: examples, weights: w, losses: lossValues, squaredNorms: norms.map { Float($0) }, matrix: matrix,
             clippingNorm: request.clippingNorm, clippedGradient: clipped, loopSegments: plan.loopSegments)
-        return (value, gradient, perExample)
+        // Without the gradient, its buffer holds the last evaluation's: return the clipped sum.
+        return (value, request.includesGradient ? gradient : clipped!, perExample)
     }
 
     // MARK: - The one-pass path

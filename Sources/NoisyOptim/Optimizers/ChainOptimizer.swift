@@ -56,10 +56,14 @@ public struct ChainOptimizer<Rule: GradientTransform, Update: GradientTransform>
     public internal(set) var sampling: (any SamplingScheme)?
     /// The perturbation ξ of the gradient's point (or, anti-correlated, of the iterate), or nil.
     public internal(set) var perturbation: Perturbation?
+    /// DP-SGD's per-example clipping, Poisson sampling and noise (see `withPrivacy(_:)`), or nil.
+    public internal(set) var privacy: DifferentialPrivacy?
     /// The state; a copy is a checkpoint. Restore one with `restore(_:)`.
     public internal(set) var state: State
     /// θ + ξₜ, reused from step to step so a perturbed step allocates nothing.
     private var workspace = Tensor.zeros([0])
+    /// DP-SGD's noisy clipped mean g̃, reused from step to step (the tape keeps its own buffer).
+    var privateGradient = Tensor.zeros([0])
 
     /// The rule between the gradient noise and the learning rate (gradient units).
     public var rule: Rule { transform.first.first.first.second }
@@ -174,6 +178,7 @@ public struct ChainOptimizer<Rule: GradientTransform, Update: GradientTransform>
 
     @discardableResult
     public mutating func step(_ parameters: inout Tensor, objective: Objective) throws -> StepReport {
+        check(privacy == nil, "a private optimizer (withPrivacy) steps with step(_:perExampleObjective:), which clips per example")
         let weights = sampleWeights()
         let (loss, gradient): (Float, Tensor)
         if let perturbation, !perturbation.antiCorrelated, perturbation.support(at: state.step, layout: layout).sigma != 0 {
