@@ -26,6 +26,9 @@ func adaptiveOptimizers(layout: ParameterLayout) -> [(name: String, bytes: Int, 
         ("Adadelta", 28, { _ in stepSeconds(try! Adadelta(layout: layout), count: n) }),
         ("Adam", 28, { _ in stepSeconds(try! Adam(layout: layout), count: n) }),
         ("AdamW", 28, { _ in stepSeconds(try! AdamW(layout: layout), count: n) }),
+        // What the finiteness check costs: the extra read of g (4 of 24 or 32 bytes) and its pass.
+        ("Adagrad, unchecked", 20, { _ in stepSeconds(try! Adagrad(layout: layout).withNonFiniteGradientPolicy(.propagate), count: n) }),
+        ("AdamW, unchecked", 28, { _ in stepSeconds(try! AdamW(layout: layout).withNonFiniteGradientPolicy(.propagate), count: n) }),
         ("Adamax", 28, { _ in stepSeconds(try! Adamax(layout: layout), count: n) }),
         ("AMSGrad", 36, { _ in stepSeconds(try! AMSGrad(layout: layout), count: n) }),
     ]

@@ -11,73 +11,14 @@
 import Foundation
 import NoisyOptim
 
-/// A running `pytorch_peer.py --serve`.
-private final class Peer {
-    private let process = Process()
-    private let input = Pipe(), output = Pipe()
-    private var buffered = Data()
-    /// PyTorch's version, without the build suffix.
-    private(set) var version = ""
-
-    /// Starts the script with `threads` threads; nil, with the reason printed, if it cannot run.
-    init?(threads: Int) {
-        // <root>/Sources/noisyoptim-bench/PeerBench.swift → <root>/Benchmarks/pytorch_peer.py
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let script = root.appendingPathComponent("Benchmarks/pytorch_peer.py")
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, "--threads", String(threads), "--serve"]
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        struct Header: Decodable { let torch: String }
-        do {
-            try process.run()
-        } catch {
-            print("peer: could not start python3 (\(error)); skipping the PyTorch comparison")
-            return nil
-        }
-        guard let line = readLine(), let header = try? JSONDecoder().decode(Header.self, from: line) else {
-            print("peer: \(script.path) did not start (is PyTorch installed? pip install torch); skipping")
-            process.terminate()
-            return nil
-        }
-        version = String(header.torch.split(separator: "+")[0])
-    }
-
-    deinit {
-        try? input.fileHandleForWriting.close()
-        process.waitUntilExit()
-    }
-
-    /// PyTorch's seconds per call of `workload`, or nil if the script does not know it.
-    func seconds(_ workload: String) -> Double? {
-        struct Reply: Decodable { let seconds: Double? }
-        input.fileHandleForWriting.write(Data((workload + "\n").utf8))
-        guard let line = readLine() else { return nil }
-        return (try? JSONDecoder().decode(Reply.self, from: line))?.seconds
-    }
-
-    private func readLine() -> Data? {
-        while true {
-            if let newline = buffered.firstIndex(of: UInt8(ascii: "\n")) {
-                let line = buffered[buffered.startIndex..<newline]
-                buffered = Data(buffered[(newline + 1)...])
-                return Data(line)
-            }
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { return nil }
-            buffered.append(chunk)
-        }
-    }
-}
-
 func benchPeer(_ table: inout BenchTable) {
     let savedThreads = Parallelism.maximumThreadCount
     defer { Parallelism.maximumThreadCount = savedThreads }
     for threads in [1, 2] {
-        guard let peer = Peer(threads: threads) else { return }
+        guard let peer = PythonPeer(script: "pytorch_peer.py", threads: threads, group: "peer",
+                                    requiredFields: ["torch"], installHint: "is PyTorch installed? pip install torch") else { return }
         Parallelism.maximumThreadCount = threads
-        let versus = "PyTorch \(peer.version) (its time / ours)"
+        let versus = "PyTorch \(peer.version("torch")) (its time / ours)"
         /// Best of three alternations of PyTorch's timing and ours.
         func row(_ workload: String, _ name: String, scale: Double, unit: String, versus label: String? = nil,
                  _ ours: () -> Double) {

@@ -11,65 +11,6 @@
 import Foundation
 import NoisyOptim
 
-/// A running `opacus_peer.py --serve` (the protocol of pytorch_peer.py; see PeerBench.swift).
-private final class OpacusPeer {
-    private let process = Process()
-    private let input = Pipe(), output = Pipe()
-    private var buffered = Data()
-    /// Opacus's and PyTorch's versions.
-    private(set) var versions = ""
-
-    /// Starts the script with `threads` threads; nil, with the reason printed, if it cannot run.
-    init?(threads: Int) {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let script = root.appendingPathComponent("Benchmarks/opacus_peer.py")
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, "--threads", String(threads), "--serve"]
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        struct Header: Decodable { let torch: String, opacus: String }
-        do {
-            try process.run()
-        } catch {
-            print("privacy: could not start python3 (\(error)); skipping the Opacus comparison")
-            return nil
-        }
-        guard let line = readLine(), let header = try? JSONDecoder().decode(Header.self, from: line) else {
-            print("privacy: \(script.path) did not start (pip install opacus); skipping the Opacus comparison")
-            process.terminate()
-            return nil
-        }
-        versions = "Opacus \(header.opacus), PyTorch \(header.torch.split(separator: "+")[0])"
-    }
-
-    deinit {
-        try? input.fileHandleForWriting.close()
-        process.waitUntilExit()
-    }
-
-    /// Opacus's seconds per call of `workload`, or nil if the script does not know it.
-    func seconds(_ workload: String) -> Double? {
-        struct Reply: Decodable { let seconds: Double? }
-        input.fileHandleForWriting.write(Data((workload + "\n").utf8))
-        guard let line = readLine() else { return nil }
-        return (try? JSONDecoder().decode(Reply.self, from: line))?.seconds
-    }
-
-    private func readLine() -> Data? {
-        while true {
-            if let newline = buffered.firstIndex(of: UInt8(ascii: "\n")) {
-                let line = buffered[buffered.startIndex..<newline]
-                buffered = Data(buffered[(newline + 1)...])
-                return Data(line)
-            }
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { return nil }
-            buffered.append(chunk)
-        }
-    }
-}
-
 func benchPrivacy(_ table: inout BenchTable) {
     print("privacy: MLP784 = 784-256-256-10 ReLU, batch 128 of 2048, softmax cross-entropy; SGD lr 0.01; DP: C = 1, σ = 1.1")
     let savedThreads = Parallelism.maximumThreadCount
@@ -87,7 +28,8 @@ func benchPrivacy(_ table: inout BenchTable) {
 
     for threads in [1, 2] {
         Parallelism.maximumThreadCount = threads
-        let peer = OpacusPeer(threads: threads)
+        let peer = PythonPeer(script: "opacus_peer.py", threads: threads, group: "privacy",
+                              requiredFields: ["torch", "opacus"], installHint: "pip install opacus")
         var plain = try! SGD(layout: layout, learningRate: 0.01)
         var privateFixed = try! SGD(layout: layout, learningRate: 0.01).withPrivacy(privacy)
         var privatePoisson = privateFixed
@@ -115,7 +57,7 @@ func benchPrivacy(_ table: inout BenchTable) {
         if let peer {
             for (k, mode) in ["hooks", "ghost clipping"].enumerated() where opacus[k].isFinite {
                 table.add("privacy", "MLP784 DP-SGD vs Opacus \(mode) (\(threads)t)", value: opacus[k] * 1e3, unit: "ms",
-                          ratio: opacus[k] / best[1], versus: "\(peer.versions) (its time / ours)")
+                          ratio: opacus[k] / best[1], versus: "Opacus \(peer.version("opacus")), PyTorch \(peer.version("torch")) (its time / ours)")
             }
         }
     }
