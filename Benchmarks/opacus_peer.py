@@ -16,8 +16,6 @@ both are timed, and the plain PyTorch step of the same model and batch for refer
 median of 5 samples over >= 0.2 s each after a warm-up, as pytorch_peer.py.
 """
 
-import argparse
-import json
 import sys
 import warnings
 
@@ -25,7 +23,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from pytorch_peer import seconds_per_call  # noqa: E402  (the same timing rule)
+from pytorch_peer import run, seconds_per_call  # noqa: E402  (the same timing rule and protocol)
 
 warnings.simplefilter("ignore")
 SIZES, BATCH, CLIP, SIGMA, LR = [784, 256, 256, 10], 128, 1.0, 1.1, 0.05
@@ -97,22 +95,13 @@ WORKLOADS = {
 }
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--serve", action="store_true", help="time the workloads named on standard input")
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
+def versions():
     import opacus
-    header = {"torch": torch.__version__, "opacus": opacus.__version__, "threads": torch.get_num_threads()}
-    if not args.serve:
-        print(json.dumps({**header, "seconds": {name: run() for name, run in WORKLOADS.items()}}))
-        return
-    print(json.dumps({**header, "workloads": list(WORKLOADS)}), flush=True)
-    for line in sys.stdin:
-        name = line.strip()
-        print(json.dumps({"seconds": WORKLOADS[name]() if name in WORKLOADS else None}), flush=True)
+    return {"torch": torch.__version__, "opacus": opacus.__version__}
+
+
+def main():
+    run(__doc__.splitlines()[0], WORKLOADS, versions)
 
 
 if __name__ == "__main__":

@@ -238,21 +238,28 @@ WORKLOADS = {
 }
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def run(description, workloads, versions):
+    """The command line of a peer script: `--threads N`, and `--serve` to answer workload names
+    read from standard input (else time every workload once). `versions()` gives the header's
+    version fields, read after the thread count is set."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--serve", action="store_true", help="time the workloads named on standard input")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    header = {"torch": torch.__version__, "threads": torch.get_num_threads()}
+    header = {**versions(), "threads": torch.get_num_threads()}
     if not args.serve:
-        print(json.dumps({**header, "seconds": {name: run() for name, run in WORKLOADS.items()}}))
+        print(json.dumps({**header, "seconds": {name: timed() for name, timed in workloads.items()}}))
         return
-    print(json.dumps({**header, "workloads": list(WORKLOADS)}), flush=True)
+    print(json.dumps({**header, "workloads": list(workloads)}), flush=True)
     for line in sys.stdin:
         name = line.strip()
-        print(json.dumps({"seconds": WORKLOADS[name]() if name in WORKLOADS else None}), flush=True)
+        print(json.dumps({"seconds": workloads[name]() if name in workloads else None}), flush=True)
+
+
+def main():
+    run(__doc__.splitlines()[0], WORKLOADS, lambda: {"torch": torch.__version__})
 
 
 if __name__ == "__main__":

@@ -10,13 +10,9 @@ import Testing
 /// step (pSGLD's amplified by the division by λ + √V ≥ 2.6·10⁻³ on these values): 2·10⁻⁶ absolute
 /// plus 2·10⁻⁵ relative covers four steps.
 @Suite struct SamplerStepTests {
-    static let theta0: [Double] = [0.5, -1.25, 2, 0.1, -0.3, 1.5, -2, 0.75, 0.05]
-    static let gradients: [[Double]] = [
-        [0.3, -0.2, 1.5, 0, 0.01, -4, 2.5, 0.7, -0.05],
-        [-0.1, 0.4, 1.2, 0.2, -0.02, -3, 2, 0.6, 0.1],
-        [0.25, -0.5, 0.9, -0.3, 0.05, -2.5, 1.5, 0.4, 0],
-        [0.05, 0.1, 0.6, 0.1, -0.04, -2, 1, 0.2, -0.1],
-    ]
+    // The fixed case of the adaptive optimizers' tests: nine parameters, four gradients.
+    static let theta0 = AdaptiveOptimizerTests.theta0
+    static let gradients = AdaptiveOptimizerTests.gradients
 
     /// z of step t from `stream`, in Double.
     static func normals(seed: UInt64, stream: UInt64, step: Int) -> [Double] {
