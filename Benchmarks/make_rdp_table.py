@@ -20,10 +20,14 @@ from opacus.accountants.utils import get_noise_multiplier
 warnings.simplefilter("ignore")  # "optimal order is the largest alpha" for weak privacy
 
 
-def epsilon(q, sigma, steps, delta):
+# The wider list of orders PrivacyAccountant.wideOrders holds (1.25 ... 256), as other accountants use.
+WIDE_ORDERS = [1.25, 1.5, 1.75, 2.0, 2.25, 2.5, 3.0, 3.5, 4.0, 4.5] + [float(a) for a in range(5, 64)] + [128.0, 256.0]
+
+
+def epsilon(q, sigma, steps, delta, orders=None):
     accountant = RDPAccountant()
     accountant.history = [(sigma, q, steps)]
-    return accountant.get_epsilon(delta=delta)
+    return accountant.get_epsilon(delta=delta) if orders is None else accountant.get_epsilon(delta=delta, alphas=orders)
 
 
 def main():
@@ -39,6 +43,10 @@ def main():
     for q, sigma, t, delta in [(0.01, 1.0, 1000, 1e-3), (0.01, 1.0, 1000, 1e-7), (0.004, 1.1, 2344, 1e-6),
                                (0.05, 2.0, 5000, 1e-8), (1e-3, 0.8, 50000, 1e-4), (0.2, 10.0, 100000, 1e-9)]:
         rows.append((q, sigma, t, delta, epsilon(q, sigma, t, delta)))
+    # Weak privacy (small sigma, many steps) is where the orders above 63 and below 1.1 decide.
+    wide = [(q, sigma, t, 1e-5, epsilon(q, sigma, t, 1e-5, WIDE_ORDERS))
+            for q, sigma, t in [(1e-3, 0.5, 1000), (0.01, 0.7, 10000), (0.004, 1.1, 2344), (0.05, 2.0, 5000),
+                                (0.2, 4.0, 100000), (0.01, 10.0, 100), (1e-4, 1.0, 1), (0.5, 0.7, 10)]]
     inverse = []
     for target, q, t in itertools.product([0.5, 1.0, 3.0, 8.0], [0.004, 0.01, 0.1], [100, 1000, 10000]):
         inverse.append((target, 1e-5, q, t, get_noise_multiplier(target_epsilon=target, target_delta=1e-5,
@@ -53,6 +61,12 @@ def main():
     out.write("    struct SigmaRow { let targetEpsilon: Double, delta: Double, samplingRate: Double, steps: Int, noiseMultiplier: Double }\n\n")
     out.write("    static let epsilons: [EpsilonRow] = [\n")
     for q, sigma, t, delta, eps in rows:
+        assert math.isfinite(eps)
+        out.write("        EpsilonRow(samplingRate: %r, noiseMultiplier: %r, steps: %d, delta: %r, epsilon: %r),\n"
+                  % (q, sigma, t, delta, eps))
+    out.write("    ]\n\n    /// At PrivacyAccountant.wideOrders (1.25 ... 256), Opacus's get_epsilon(alphas=...).\n")
+    out.write("    static let wideOrderEpsilons: [EpsilonRow] = [\n")
+    for q, sigma, t, delta, eps in wide:
         assert math.isfinite(eps)
         out.write("        EpsilonRow(samplingRate: %r, noiseMultiplier: %r, steps: %d, delta: %r, epsilon: %r),\n"
                   % (q, sigma, t, delta, eps))

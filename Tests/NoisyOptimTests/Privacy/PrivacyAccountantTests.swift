@@ -24,6 +24,19 @@ import Testing
         print("PrivacyAccountantTests: largest relative ε error against Opacus \(worst)")
     }
 
+    /// The wider orders (up to 256, where the integer series sums 257 terms in log space) against
+    /// Opacus's get_epsilon(alphas:) on 8 rows, to the same 10⁻³.
+    @Test func wideOrdersMatchOpacus() {
+        for row in RDPTable.wideOrderEpsilons {
+            var accountant = PrivacyAccountant()
+            accountant.record(noiseMultiplier: row.noiseMultiplier, samplingRate: row.samplingRate, steps: row.steps)
+            let epsilon = accountant.epsilon(delta: row.delta, orders: PrivacyAccountant.wideOrders)
+            #expect(abs(epsilon - row.epsilon) <= 1e-3 * row.epsilon,
+                    "q = \(row.samplingRate), σ = \(row.noiseMultiplier), T = \(row.steps): ε = \(epsilon), Opacus \(row.epsilon)")
+        }
+        #expect(RDPTable.wideOrderEpsilons.count == 8 && PrivacyAccountant.wideOrders.count == 71)
+    }
+
     @Test func noiseMultiplierMatchesOpacus() throws {
         for row in RDPTable.sigmas {
             let sigma = try PrivacyAccountant.noiseMultiplier(targetEpsilon: row.targetEpsilon, delta: row.delta,

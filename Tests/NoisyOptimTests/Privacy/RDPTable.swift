@@ -331,6 +331,18 @@ enum RDPTable {
         EpsilonRow(samplingRate: 0.2, noiseMultiplier: 10.0, steps: 100000, delta: 1e-09, epsilon: 59.52956150877819),
     ]
 
+    /// At PrivacyAccountant.wideOrders (1.25 ... 256), Opacus's get_epsilon(alphas=...).
+    static let wideOrderEpsilons: [EpsilonRow] = [
+        EpsilonRow(samplingRate: 0.001, noiseMultiplier: 0.5, steps: 1000, delta: 1e-05, epsilon: 4.408033530194046),
+        EpsilonRow(samplingRate: 0.01, noiseMultiplier: 0.7, steps: 10000, delta: 1e-05, epsilon: 15.652289495135461),
+        EpsilonRow(samplingRate: 0.004, noiseMultiplier: 1.1, steps: 2344, delta: 1e-05, epsilon: 1.0503120707504916),
+        EpsilonRow(samplingRate: 0.05, noiseMultiplier: 2.0, steps: 5000, delta: 1e-05, epsilon: 10.117856084206853),
+        EpsilonRow(samplingRate: 0.2, noiseMultiplier: 4.0, steps: 100000, delta: 1e-05, epsilon: 203.33565271452977),
+        EpsilonRow(samplingRate: 0.01, noiseMultiplier: 10.0, steps: 100, delta: 1e-05, epsilon: 0.032690887732078094),
+        EpsilonRow(samplingRate: 0.0001, noiseMultiplier: 1.0, steps: 1, delta: 1e-05, epsilon: 0.42297474446986877),
+        EpsilonRow(samplingRate: 0.5, noiseMultiplier: 0.7, steps: 10, delta: 1e-05, epsilon: 19.963217765517623),
+    ]
+
     static let sigmas: [SigmaRow] = [
         SigmaRow(targetEpsilon: 0.5, delta: 1e-05, samplingRate: 0.004, steps: 100, noiseMultiplier: 1.26953125),
         SigmaRow(targetEpsilon: 0.5, delta: 1e-05, samplingRate: 0.004, steps: 1000, noiseMultiplier: 1.40625),
