@@ -115,8 +115,14 @@ public struct PerExampleGradients: Sendable {
     public func gradientNoiseEstimates(mean: Tensor) -> (squaredGradientNorm: Double, traceOfCovariance: Double) {
         check(count >= 2, "gradientNoiseEstimates needs at least 2 rows to estimate a covariance, there are \(count)")
         check(mean.rank == 1, "gradientNoiseEstimates: the mean gradient must be a flat vector, its shape is \(mean.shape)")
-        let b = Double(count)
         let meanSquared = Kernels.dot(mean.storage.pointer, mean.storage.pointer, count: mean.count)
+        return PerExampleGradients.noiseEstimates(meanSquared: meanSquared, squaredNorms: squaredNorms)
+    }
+
+    /// The unbiased |G|² and tr(Σ) of b ≥ 2 rows from ‖ḡ‖² and the rows' squared norms (whose
+    /// mean is S): (b‖ḡ‖² − S)/(b − 1) and (S − ‖ḡ‖²)·b/(b − 1).
+    static func noiseEstimates(meanSquared: Double, squaredNorms: [Float]) -> (squaredGradientNorm: Double, traceOfCovariance: Double) {
+        let b = Double(squaredNorms.count)
         let s = squaredNorms.reduce(0.0) { $0 + Double($1) } / b
         return ((b * meanSquared - s) / (b - 1), (s - meanSquared) * b / (b - 1))
     }

@@ -84,11 +84,10 @@ public struct NoiseDiagnostics: Sendable, Equatable {
         // ‖ḡ‖² = ‖g‖²/(w·b)², without forming ḡ.
         let scale = Double(w) * Double(b)
         let meanSquared = Kernels.dot(gradient.storage.pointer, gradient.storage.pointer, count: gradient.count) / (scale * scale)
-        let s = perExample.squaredNorms.reduce(0.0) { $0 + Double($1) } / Double(b)
-        self.init(step: step, batchSize: b, exampleWeight: Double(w),
-                  squaredGradientNorm: (Double(b) * meanSquared - s) / Double(b - 1),
-                  traceOfCovariance: (s - meanSquared) * Double(b) / Double(b - 1),
-                  injectedNoiseVariance: injectedNoiseVariance)
+        let (squaredGradientNorm, trace) = PerExampleGradients.noiseEstimates(meanSquared: meanSquared,
+                                                                               squaredNorms: perExample.squaredNorms)
+        self.init(step: step, batchSize: b, exampleWeight: Double(w), squaredGradientNorm: squaredGradientNorm,
+                  traceOfCovariance: trace, injectedNoiseVariance: injectedNoiseVariance)
     }
 }
 
