@@ -17,17 +17,23 @@ import Testing
         [0.05, 0.1, 0.6, 0.1, -0.04, -2, 1, 0.2, -0.1],
     ]
 
-    /// Runs `optimizer` on the fixed gradients and compares every step with `reference(θ, g, t)`.
-    private func expectMatchesReference<O: Optimizer>(_ optimizer: O, _ name: String,
-                                                      reference: (inout [Double], [Double], Int) -> Void) throws {
+    /// Runs `optimizer` on the fixed gradients and compares every step with `reference(θ, g, t)`
+    /// (also the samplers' hand-computed steps, with their own absolute tolerance).
+    static func expectMatchesReference<O: Optimizer>(_ optimizer: O, _ name: String, absoluteTolerance: Float = 1e-7,
+                                                     reference: (inout [Double], [Double], Int) -> Void) throws {
         var optimizer = optimizer
-        var theta = Tensor(Self.theta0.map(Float.init)), expected = Self.theta0
-        for (t, g) in Self.gradients.enumerated() {
+        var theta = Tensor(theta0.map(Float.init)), expected = theta0
+        for (t, g) in gradients.enumerated() {
             try optimizer.step(&theta, gradient: Tensor(g.map(Float.init)))
             reference(&expected, g, t)
-            expectClose(theta.scalars, expected.map(Float.init), absoluteTolerance: 1e-7, relativeTolerance: 2e-5,
-                        "\(name), step \(t)")
+            expectClose(theta.scalars, expected.map(Float.init), absoluteTolerance: absoluteTolerance,
+                        relativeTolerance: 2e-5, "\(name), step \(t)")
         }
+    }
+
+    private func expectMatchesReference<O: Optimizer>(_ optimizer: O, _ name: String,
+                                                      reference: (inout [Double], [Double], Int) -> Void) throws {
+        try Self.expectMatchesReference(optimizer, name, reference: reference)
     }
 
     @Test(arguments: [(0.1, 0.0, 0.0, 1e-10), (0.1, 0.05, 0.0, 1e-10), (0.05, 0.0, 0.5, 1e-10),

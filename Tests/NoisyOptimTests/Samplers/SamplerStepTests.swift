@@ -23,14 +23,7 @@ import Testing
 
     private func expectMatchesReference<O: Optimizer>(_ optimizer: O, _ name: String,
                                                       reference: (inout [Double], [Double], Int) -> Void) throws {
-        var optimizer = optimizer
-        var theta = Tensor(Self.theta0.map(Float.init)), expected = Self.theta0
-        for (t, g) in Self.gradients.enumerated() {
-            try optimizer.step(&theta, gradient: Tensor(g.map(Float.init)))
-            reference(&expected, g, t)
-            expectClose(theta.scalars, expected.map(Float.init), absoluteTolerance: 2e-6, relativeTolerance: 2e-5,
-                        "\(name), step \(t)")
-        }
+        try AdaptiveOptimizerTests.expectMatchesReference(optimizer, name, absoluteTolerance: 2e-6, reference: reference)
     }
 
     @Test func sgldStepsAsComputedByHand() throws {
