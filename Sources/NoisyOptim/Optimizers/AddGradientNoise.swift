@@ -93,8 +93,7 @@ public struct AddGradientNoise: GradientTransform {
     @inline(__always)
     public func apply(_ plan: Plan, to block: UpdateBlock) {
         guard plan.sigma != 0 else { return }
-        var generator = RandomStream.generator(stepKey: plan.stepKey, position: block.range.lowerBound)
-        generator.addNormal(to: UnsafeMutableBufferPointer(start: block.direction, count: block.count),
-                            standardDeviation: plan.sigma)
+        RandomStream.normals(into: UnsafeMutableBufferPointer(start: block.direction, count: block.count),
+                             adding: plan.sigma, stepKey: plan.stepKey, position: block.range.lowerBound)
     }
 }

@@ -41,14 +41,27 @@ enum RandomStream: UInt64 {
         Philox4x32(seed: mix(stepKey &+ UInt64(truncatingIfNeeded: block)))
     }
 
-    /// The generator positioned at flat position `position` (a multiple of 4): the generator of
-    /// its block, advanced past the ⌊offset / 4⌋ Philox blocks (4 normals each) before it.
+    /// buffer[k] += σ·z of position `position + k` under `stepKey`, or (with `sigma` nil) z itself:
+    /// the keyed blocks the stretch crosses, each read at its own offset, so a value depends only on
+    /// (step key, position).
     @inline(__always)
-    static func generator(stepKey: UInt64, position: Int) -> Philox4x32 {
-        let block = position / blockSize, offset = position - block * blockSize
-        var generator = generator(stepKey: stepKey, block: block)
-        if offset > 0 { generator.skip(blocks: UInt64(offset / 4)) }
-        return generator
+    static func normals(into buffer: UnsafeMutableBufferPointer<Float>, adding sigma: Float?, stepKey: UInt64, position: Int) {
+        check(position >= 0, "noise positions are non-negative, got \(position)")
+        guard let base = buffer.baseAddress else { return }
+        var done = 0
+        while done < buffer.count {
+            let p = position + done
+            let block = p / blockSize, offset = p - block * blockSize
+            let length = min(buffer.count - done, blockSize - offset)
+            let run = UnsafeMutableBufferPointer(start: base + done, count: length)
+            let generator = generator(stepKey: stepKey, block: block)
+            if let sigma {
+                generator.addNormal(to: run, from: offset, standardDeviation: sigma)
+            } else {
+                generator.normals(into: run, from: offset)
+            }
+            done += length
+        }
     }
 
     /// buffer[i] += σ·zᵢ for i < count, z drawn block by block under `stepKey` (block b covers

@@ -1,14 +1,7 @@
-// Philox+Fill: vectorized uniform and normal fills, four Philox blocks per SIMD step, threaded
-// over contiguous stretches of blocks so the result never depends on the thread count.
-//
-// Codegen notes (baseline x86-64, SSE2), each found by reading the disassembly and measured with
-// `noisyoptim-bench random`:
-// - Swift's SIMD float operators are per-lane loops that LLVM's SLP vectorizer re-vectorizes; in a
-//   large inlined loop body it left parts of the polynomials scalar (`mulss`). The Box–Muller math
-//   is therefore one out-of-line function (`boxMullerBlocks`) that vectorizes cleanly on its own;
-//   the call costs far less than it saves (fillNormal 250 → 315 M/s).
-// - `SIMD.squareRoot()` keeps a libm call per lane (see `nonNegativeSquareRoot`).
-// - The multiplies use 64-bit lanes (see `stepBlocks`).
+// Philox+Fill: the vectorized uniform fill, four Philox blocks per SIMD step (eight and sixteen in
+// the FMA and AVX512 builds), threaded over contiguous stretches of blocks so the result never
+// depends on the thread count; and `stepBlocks`, which the normal stream's seeding shares.
+// The multiplies use 64-bit lanes (see `stepBlocks`).
 
 extension Philox4x32 {
     /// Fills `buffer` with independent samples of U(0, 1]:
@@ -23,46 +16,11 @@ extension Philox4x32 {
         run(UniformKernel(), on: buffer)
     }
 
-    /// Fills `buffer` with independent samples of N(mean, standardDeviation²) by the Box–Muller
-    /// transform (Box and Muller 1958): for the words (x₀, x₁, x₂, x₃) of one block,
-    ///
-    ///     r = √(−2 ln u(x₀)),  θ = 2π · ⌊x₁ / 2⁸⌋ · 2⁻²⁴
-    ///     out₀ = mean + σ · r cos θ,  out₁ = mean + σ · r sin θ
-    ///
-    /// and likewise (x₂, x₃) for out₂, out₃. The radius uses u ∈ (0, 1] as in `fillUniform`, so
-    /// ln 0 never occurs; the largest radius is √(48 ln 2) ≈ 5.77, i.e. the Gaussian is truncated
-    /// where its radial tail has probability 2⁻²⁴ ≈ 6·10⁻⁸. ln, sin and cos are SIMD polynomial
-    /// approximations with errors of at most about 2 ULP (see `minusTwoLog` and `sinCosTurns`).
-    ///
-    /// Position i is word (i mod 4) of block counter + ⌊i / 4⌋, as in `fillUniform`: one block = 4
-    /// words = 2 Box–Muller pairs = 4 normals. Consumes exactly ⌈count / 4⌉ blocks.
-    public mutating func fillNormal(_ buffer: UnsafeMutableBufferPointer<Float>,
-                                    mean: Float = 0, standardDeviation: Float = 1) {
-        run(NormalKernel(mean: mean, standardDeviation: standardDeviation), on: buffer)
-    }
-
-    /// Adds σ · z to every element, z ~ N(0, 1) being exactly the values `fillNormal` would
-    /// produce from the same state (so the result is buffer[i] + σ · z[i], rounded once per
-    /// operation). The gradient-noise kernel: one pass over the buffer, no temporary.
-    /// Consumes exactly ⌈count / 4⌉ blocks.
-    public mutating func addNormal(to buffer: UnsafeMutableBufferPointer<Float>, standardDeviation: Float) {
-        run(AddNormalKernel(standardDeviation: standardDeviation), on: buffer)
-    }
-
     /// `count` samples of U(0, 1], as `fillUniform` produces them.
     public mutating func uniformFloats(count: Int) -> [Float] {
         check(count >= 0, "uniformFloats: count must be non-negative, got \(count)")
         return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
             fillUniform(buffer)
-            initialized = count
-        }
-    }
-
-    /// `count` samples of N(mean, standardDeviation²), as `fillNormal` produces them.
-    public mutating func normalFloats(count: Int, mean: Float = 0, standardDeviation: Float = 1) -> [Float] {
-        check(count >= 0, "normalFloats: count must be non-negative, got \(count)")
-        return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-            fillNormal(buffer, mean: mean, standardDeviation: standardDeviation)
             initialized = count
         }
     }
@@ -100,8 +58,6 @@ protocol PhiloxFillKernel {
     /// The four output values of each block of a step, one vector per word position.
     func values(_ x0: PhiloxLanes, _ x1: PhiloxLanes, _ x2: PhiloxLanes, _ x3: PhiloxLanes)
         -> (PhiloxFloats, PhiloxFloats, PhiloxFloats, PhiloxFloats)
-    /// True if the values are added to the buffer, false if they replace it.
-    static var accumulates: Bool { get }
 }
 
 extension Philox4x32 {
@@ -141,22 +97,22 @@ extension Philox4x32 {
         var counter = start
         var offset = 0
         // Two independent steps per iteration give the out-of-order core two dependency chains of
-        // multiplies to overlap (fillNormal 315 → 345 M/s, fillUniform 570 → 675 M/s).
+        // multiplies to overlap (fillUniform 570 → 675 M/s).
         while offset + 2 * floatsPerStep <= count {
             let next = Self.counter(counter, plus: UInt64(blocksPerStep))
             let (a0, a1, a2, a3) = stepBlocks(counter: counter, key: key)
             let (b0, b1, b2, b3) = stepBlocks(counter: next, key: key)
             let (v0, v1, v2, v3) = kernel.values(a0, a1, a2, a3)
-            writeTransposed(v0, v1, v2, v3, to: base + offset, accumulate: Kernel.accumulates)
+            writeTransposed(v0, v1, v2, v3, to: base + offset)
             let (w0, w1, w2, w3) = kernel.values(b0, b1, b2, b3)
-            writeTransposed(w0, w1, w2, w3, to: base + offset + floatsPerStep, accumulate: Kernel.accumulates)
+            writeTransposed(w0, w1, w2, w3, to: base + offset + floatsPerStep)
             counter = Self.counter(next, plus: UInt64(blocksPerStep))
             offset += 2 * floatsPerStep
         }
         while offset + floatsPerStep <= count {
             let (x0, x1, x2, x3) = stepBlocks(counter: counter, key: key)
             let (v0, v1, v2, v3) = kernel.values(x0, x1, x2, x3)
-            writeTransposed(v0, v1, v2, v3, to: base + offset, accumulate: Kernel.accumulates)
+            writeTransposed(v0, v1, v2, v3, to: base + offset)
             counter = Self.counter(counter, plus: UInt64(blocksPerStep))
             offset += floatsPerStep
         }
@@ -167,10 +123,10 @@ extension Philox4x32 {
         let (v0, v1, v2, v3) = kernel.values(x0, x1, x2, x3)
         withUnsafeTemporaryAllocation(of: Float.self, capacity: floatsPerStep) { scratch in
             let scratch = scratch.baseAddress!
-            writeTransposed(v0, v1, v2, v3, to: scratch, accumulate: false)
+            writeTransposed(v0, v1, v2, v3, to: scratch)
             let destination = base + offset
             for i in 0..<(count - offset) {
-                destination[i] = Kernel.accumulates ? destination[i] + scratch[i] : scratch[i]
+                destination[i] = scratch[i]
             }
         }
     }
@@ -179,7 +135,7 @@ extension Philox4x32 {
     /// transpose (per four blocks) from one-vector-per-word to the buffer's block order.
     @inline(__always)
     static func writeTransposed(_ v0: PhiloxFloats, _ v1: PhiloxFloats, _ v2: PhiloxFloats, _ v3: PhiloxFloats,
-                                to destination: UnsafeMutablePointer<Float>, accumulate: Bool) {
+                                to destination: UnsafeMutablePointer<Float>) {
         let raw = UnsafeMutableRawPointer(destination)
 #if NOISYOPTIM_AVX512
         // Four blocks per zmm store, each vector one whole-register interleave of the four words
@@ -201,39 +157,18 @@ extension Philox4x32 {
 #endif
 #if NOISYOPTIM_FMA
         let stride = MemoryLayout<Stored>.size
-        if accumulate {
-            raw.storeBytes(of: parts.0 + raw.loadUnaligned(fromByteOffset: 0, as: Stored.self), toByteOffset: 0, as: Stored.self)
-            raw.storeBytes(of: parts.1 + raw.loadUnaligned(fromByteOffset: stride, as: Stored.self),
-                           toByteOffset: stride, as: Stored.self)
-            raw.storeBytes(of: parts.2 + raw.loadUnaligned(fromByteOffset: 2 * stride, as: Stored.self),
-                           toByteOffset: 2 * stride, as: Stored.self)
-            raw.storeBytes(of: parts.3 + raw.loadUnaligned(fromByteOffset: 3 * stride, as: Stored.self),
-                           toByteOffset: 3 * stride, as: Stored.self)
-        } else {
-            raw.storeBytes(of: parts.0, toByteOffset: 0, as: Stored.self)
-            raw.storeBytes(of: parts.1, toByteOffset: stride, as: Stored.self)
-            raw.storeBytes(of: parts.2, toByteOffset: 2 * stride, as: Stored.self)
-            raw.storeBytes(of: parts.3, toByteOffset: 3 * stride, as: Stored.self)
-        }
+        raw.storeBytes(of: parts.0, toByteOffset: 0, as: Stored.self)
+        raw.storeBytes(of: parts.1, toByteOffset: stride, as: Stored.self)
+        raw.storeBytes(of: parts.2, toByteOffset: 2 * stride, as: Stored.self)
+        raw.storeBytes(of: parts.3, toByteOffset: 3 * stride, as: Stored.self)
 #else
         let stride = MemoryLayout<SIMD4<Float>>.size
         let blocks = (SIMD4(v0[0], v1[0], v2[0], v3[0]), SIMD4(v0[1], v1[1], v2[1], v3[1]),
                       SIMD4(v0[2], v1[2], v2[2], v3[2]), SIMD4(v0[3], v1[3], v2[3], v3[3]))
-        if accumulate {
-            raw.storeBytes(of: blocks.0 + raw.loadUnaligned(fromByteOffset: 0, as: SIMD4<Float>.self),
-                           toByteOffset: 0, as: SIMD4<Float>.self)
-            raw.storeBytes(of: blocks.1 + raw.loadUnaligned(fromByteOffset: stride, as: SIMD4<Float>.self),
-                           toByteOffset: stride, as: SIMD4<Float>.self)
-            raw.storeBytes(of: blocks.2 + raw.loadUnaligned(fromByteOffset: 2 * stride, as: SIMD4<Float>.self),
-                           toByteOffset: 2 * stride, as: SIMD4<Float>.self)
-            raw.storeBytes(of: blocks.3 + raw.loadUnaligned(fromByteOffset: 3 * stride, as: SIMD4<Float>.self),
-                           toByteOffset: 3 * stride, as: SIMD4<Float>.self)
-        } else {
-            raw.storeBytes(of: blocks.0, toByteOffset: 0, as: SIMD4<Float>.self)
-            raw.storeBytes(of: blocks.1, toByteOffset: stride, as: SIMD4<Float>.self)
-            raw.storeBytes(of: blocks.2, toByteOffset: 2 * stride, as: SIMD4<Float>.self)
-            raw.storeBytes(of: blocks.3, toByteOffset: 3 * stride, as: SIMD4<Float>.self)
-        }
+        raw.storeBytes(of: blocks.0, toByteOffset: 0, as: SIMD4<Float>.self)
+        raw.storeBytes(of: blocks.1, toByteOffset: stride, as: SIMD4<Float>.self)
+        raw.storeBytes(of: blocks.2, toByteOffset: 2 * stride, as: SIMD4<Float>.self)
+        raw.storeBytes(of: blocks.3, toByteOffset: 3 * stride, as: SIMD4<Float>.self)
 #endif
     }
 
@@ -316,10 +251,9 @@ extension Philox4x32 {
     }
 }
 
-// MARK: - The three kernels
+// MARK: - The uniform kernel
 
 struct UniformKernel: PhiloxFillKernel {
-    static var accumulates: Bool { false }
     @inline(__always)
     func values(_ x0: PhiloxLanes, _ x1: PhiloxLanes, _ x2: PhiloxLanes, _ x3: PhiloxLanes)
         -> (PhiloxFloats, PhiloxFloats, PhiloxFloats, PhiloxFloats) {
@@ -327,130 +261,11 @@ struct UniformKernel: PhiloxFillKernel {
     }
 }
 
-struct NormalKernel: PhiloxFillKernel {
-    var mean: Float
-    var standardDeviation: Float
-    static var accumulates: Bool { false }
-    @inline(__always)
-    func values(_ x0: PhiloxLanes, _ x1: PhiloxLanes, _ x2: PhiloxLanes, _ x3: PhiloxLanes)
-        -> (PhiloxFloats, PhiloxFloats, PhiloxFloats, PhiloxFloats) {
-        let (z0, z1, z2, z3) = boxMullerBlocks(x0, x1, x2, x3)
-        return (mean + standardDeviation * z0, mean + standardDeviation * z1,
-                mean + standardDeviation * z2, mean + standardDeviation * z3)
-    }
-}
-
-struct AddNormalKernel: PhiloxFillKernel {
-    var standardDeviation: Float
-    static var accumulates: Bool { true }
-    @inline(__always)
-    func values(_ x0: PhiloxLanes, _ x1: PhiloxLanes, _ x2: PhiloxLanes, _ x3: PhiloxLanes)
-        -> (PhiloxFloats, PhiloxFloats, PhiloxFloats, PhiloxFloats) {
-        let (z0, z1, z2, z3) = boxMullerBlocks(x0, x1, x2, x3)
-        return (standardDeviation * z0, standardDeviation * z1, standardDeviation * z2, standardDeviation * z3)
-    }
-}
-
-// MARK: - Uniforms, Box–Muller and its elementary functions
+// MARK: - Uniforms
 
 /// u = (⌊x / 2⁸⌋ + 1) · 2⁻²⁴ ∈ (0, 1]. The integer has at most 25 bits, so the conversion is exact
 /// and may go through signed Int32 (SSE2 has no unsigned conversion).
 @inline(__always)
 func unitInterval(_ x: PhiloxLanes) -> PhiloxFloats {
     PhiloxFloats(PhiloxInts(truncatingIfNeeded: (x &>> 8) &+ 1)) * 0x1p-24
-}
-
-/// The four standard normals of each block of a step: (z₀, z₁) from words (x₀, x₁) and (z₂, z₃)
-/// from (x₂, x₃), see `boxMuller`. Kept out of line on purpose (see the note at the top of the file).
-@inline(never)
-func boxMullerBlocks(_ x0: PhiloxLanes, _ x1: PhiloxLanes, _ x2: PhiloxLanes, _ x3: PhiloxLanes)
-    -> (PhiloxFloats, PhiloxFloats, PhiloxFloats, PhiloxFloats) {
-    let (z0, z1) = boxMuller(radius: x0, angle: x1)
-    let (z2, z3) = boxMuller(radius: x2, angle: x3)
-    return (z0, z1, z2, z3)
-}
-
-/// The Box–Muller pair (r cos θ, r sin θ) with r = √(−2 ln u(radius)), θ = 2π · ⌊angle / 2⁸⌋ · 2⁻²⁴
-/// (Box and Muller 1958, "A note on the generation of random normal deviates").
-@inline(__always)
-func boxMuller(radius: PhiloxLanes, angle: PhiloxLanes) -> (PhiloxFloats, PhiloxFloats) {
-    let r = nonNegativeSquareRoot(minusTwoLog(unitInterval(radius)))
-    let (sine, cosine) = sinCosTurns(angle &>> 8)
-    return (r * cosine, r * sine)
-}
-
-/// √x lane by lane for x ≥ 0 (−0 included). `SIMD.squareRoot()` calls `sqrtf` per lane, which must
-/// set `errno` for negative inputs, so LLVM keeps a compare and a branch per lane; taking the
-/// magnitude first proves the input non-negative and lets it emit one `sqrtps` per register.
-@inline(__always)
-func nonNegativeSquareRoot(_ x: PhiloxFloats) -> PhiloxFloats {
-    var result = PhiloxFloats()
-    for lane in x.indices { result[lane] = x[lane].magnitude.squareRoot() }
-    return result
-}
-
-/// −2 ln u for u ∈ (0, 1] (normal, positive floats in general).
-///
-/// Writes u = 2ᵉ · f with f ∈ [√½, √2) by integer arithmetic on the bit pattern, then
-/// ln u = e · ln 2 + ln(1 + t), t = f − 1 ∈ [−0.293, 0.415], with
-/// ln(1 + t) ≈ t − t²/2 + t³ · P(t) and P of degree 6, a minimax fit of relative error 3·10⁻⁸ made
-/// for this file (Lawson's iteratively reweighted least squares, coefficients rounded to Float).
-/// ln 2 is split in two (0.693359375 is exact in 10 bits) so e · ln 2 adds no rounding error.
-/// Accuracy: on every u = k · 2⁻²⁴, k = 1 … 2²⁴ (the inputs Box–Muller uses), evaluating exactly
-/// these Float operations (simulated in NumPy float32) gives ≤ 1.16 ULP of ln u and ≤ 1.12 ULP for
-/// the radius √(−2 ln u), against Double; `minusTwoLogIsWithinOneAndAHalfULP` re-checks a grid
-/// against Foundation's `log` with a 1.5 ULP tolerance.
-@inline(__always)
-func minusTwoLog(_ u: PhiloxFloats) -> PhiloxFloats {
-    let bits = unsafeBitCast(u, to: PhiloxInts.self)
-    // Subtracting the bits of √½ makes the exponent field roll over exactly where f reaches √2.
-    let exponent = (bits &- 0x3F35_04F3) &>> 23
-    let f = unsafeBitCast(bits &- (exponent &<< 23), to: PhiloxFloats.self)
-    let e = PhiloxFloats(exponent)
-    let t = f - 1
-    var p = PhiloxFloats(repeating: 0.08700494)
-    p = p * t + -0.14267597
-    p = p * t + 0.14914797
-    p = p * t + -0.16577573
-    p = p * t + 0.1996306
-    p = p * t + -0.25001338
-    p = p * t + 0.3333391
-    let t2 = t * t
-    let correction = (t2 * t) * p + e * -0.00021219444 - 0.5 * t2
-    let logarithm = (t + correction) + e * 0.693359375
-    return -2 * logarithm
-}
-
-/// (sin 2πa·2⁻²⁴, cos 2πa·2⁻²⁴) for integers a ∈ [0, 2²⁴), i.e. an angle given in 2⁻²⁴ turns.
-///
-/// Because the angle is a fraction of a turn, range reduction is exact integer arithmetic: q is
-/// the nearest quarter turn and r = a·2⁻²⁴ − q/4 ∈ [−⅛, ⅛) turns. Then
-/// sin 2πr ≈ r · (s₁ + s₃r² + s₅r⁴ + s₇r⁶) and cos 2πr ≈ 1 + r² · (c₂ + c₄r² + c₆r⁴), minimax fits
-/// (relative errors 3·10⁻⁹ and 4·10⁻⁸; Lawson's method as for `minusTwoLog`), and the quadrant q rotates the pair:
-/// (sin, cos)(θ + qπ/2) = (s, c), (c, −s), (−s, −c), (−c, s) for q = 0, 1, 2, 3.
-/// Accuracy: on every reduced argument (all 2²² values of r), ≤ 1.74 ULP for sin and ≤ 1.75 ULP
-/// for cos against Double (same float32 simulation); `sinCosTurnsIsWithinTwoULP` re-checks a grid
-/// of all quadrants against Foundation's `sin`/`cos` with a 2 ULP tolerance.
-@inline(__always)
-func sinCosTurns(_ a: PhiloxLanes) -> (sine: PhiloxFloats, cosine: PhiloxFloats) {
-    let quadrant = (a &+ (1 << 21)) &>> 22
-    let remainder = PhiloxInts(truncatingIfNeeded: a &- (quadrant &<< 22))
-    let r = PhiloxFloats(remainder) * 0x1p-24
-    let r2 = r * r
-    var s = PhiloxFloats(repeating: -75.3935)
-    s = s * r2 + 81.592354
-    s = s * r2 + -41.34166
-    s = s * r2 + 6.2831855
-    s = s * r
-    var c = PhiloxFloats(repeating: -83.62911)
-    c = c * r2 + 64.922424
-    c = c * r2 + -19.739162
-    c = c * r2 + 1
-    // Odd quadrants swap sine and cosine; quadrants 2, 3 negate the sine, quadrants 1, 2 the cosine.
-    let swap = PhiloxLanes(repeating: 0) &- (quadrant & 1)
-    let sBits = unsafeBitCast(s, to: PhiloxLanes.self)
-    let cBits = unsafeBitCast(c, to: PhiloxLanes.self)
-    let sineBits = ((cBits & swap) | (sBits & ~swap)) ^ ((quadrant & 2) &<< 30)
-    let cosineBits = ((sBits & swap) | (cBits & ~swap)) ^ (((quadrant &+ 1) & 2) &<< 30)
-    return (unsafeBitCast(sineBits, to: PhiloxFloats.self), unsafeBitCast(cosineBits, to: PhiloxFloats.self))
 }

@@ -20,8 +20,9 @@
 /// Random123 known-answer vectors.
 ///
 /// As a `RandomNumberGenerator`, `next()` returns the two halves of each block in turn and keeps
-/// the unused half in the state (see `next()`); the fills in `Philox+Fill.swift` consume whole
-/// blocks, four 32-bit words per block.
+/// the unused half in the state (see `next()`); the uniform fill (`Philox+Fill.swift`) consumes
+/// whole blocks, four 32-bit words per block, and the normal fills (`Philox+Normal.swift`) seed
+/// xoshiro128** lanes with them.
 public struct Philox4x32: RandomNumberGenerator, Codable, Sendable, Hashable {
     /// The 64-bit key (k₀, k₁).
     public private(set) var key: SIMD2<UInt32>
@@ -111,15 +112,29 @@ public struct Philox4x32: RandomNumberGenerator, Codable, Sendable, Hashable {
         Float((UInt32(truncatingIfNeeded: next()) >> 8) + 1) * 0x1p-24
     }
 
-    /// A sample of N(0, 1): the cosine half of one Box–Muller pair, r cos θ with
-    /// r = √(−2 ln u(x₀)), θ = 2π · ⌊x₁ / 2⁸⌋ · 2⁻²⁴ and (x₀, x₁) the two halves of `next()` —
-    /// the same arithmetic as `fillNormal`, whose position 0 (then 2) it reproduces from a fresh
-    /// block. The sine half is discarded, so each call consumes 64 bits; use `fillNormal` for many.
+    /// A sample of N(0, 1) by the fills' ziggurat (see `Ziggurat`) on the low 32 bits of `next()`.
+    /// A word that misses the ziggurat's fast path (probability 0.43%) takes its further uniforms
+    /// from a xoshiro128** generator seeded by the next two calls of `next()`. The values are not
+    /// the fills' (which draw from lanes seeded per chunk of 1024 positions); use `fillNormal` for
+    /// many.
     public mutating func nextNormal() -> Float {
-        let bits = next()
-        let (cosine, _) = boxMuller(radius: PhiloxLanes(repeating: UInt32(truncatingIfNeeded: bits)),
-                                    angle: PhiloxLanes(repeating: UInt32(truncatingIfNeeded: bits >> 32)))
-        return cosine[0]
+        let word = UInt32(truncatingIfNeeded: next())
+        return Ziggurat.fastPairs.withUnsafeBufferPointer { fast in
+            guard Ziggurat.misses(word, fast.baseAddress!) else {
+                let i = Int(word & 1023)
+                let z = Float(bitPattern: fast[2 * i]) * Float(word >> 11)
+                return word & 0x400 != 0 ? -z : z
+            }
+            let low = next(), high = next()
+            var spare = Xoshiro128StarStar(block: SIMD4(UInt32(truncatingIfNeeded: low), UInt32(truncatingIfNeeded: low >> 32),
+                                                        UInt32(truncatingIfNeeded: high), UInt32(truncatingIfNeeded: high >> 32)))
+            return Ziggurat.edges.withUnsafeBufferPointer { edges in
+                Ziggurat.heights.withUnsafeBufferPointer { heights in
+                    Ziggurat.slowNormal(word, spare: &spare, fast: fast.baseAddress!, edges: edges.baseAddress!,
+                                        heights: heights.baseAddress!)
+                }
+            }
+        }
     }
 
     /// A uniform integer in 0 ..< n, without bias, by Lemire's multiply-and-reject method

@@ -33,7 +33,7 @@ public enum SamplingCovariance: String, Codable, Sendable, Hashable, CaseIterabl
 ///                                                −(n − b)/(b n² (n − 1))
 ///
 /// Every example gets a non-zero weight, so `sample` lists all n and a step evaluates all n.
-/// The ε are those of `Philox4x32.fillNormal` (vectorized Box–Muller), so the same generator state
+/// The ε are those of `Philox4x32.fillNormal` (the vectorized ziggurat), so the same generator state
 /// gives the same ε for every σ: runs at different noise scales are coupled, and σ = 0 gives
 /// W = 1/n bit for bit equal to `SampleWeights.full`. Weights can be negative when σ is large;
 /// that is part of the class, not an error.

@@ -2,8 +2,8 @@
 
 extension Tensor {
     /// A tensor of independent N(mean, standardDeviation²) samples drawn from `generator`
-    /// (Box–Muller over Philox4x32-10; the values depend only on the generator's state and the
-    /// position, never on the thread count).
+    /// (the ziggurat over Philox-seeded lanes of `Philox4x32.fillNormal`; the values depend only on
+    /// the generator's state and the position, never on the thread count).
     public static func randomNormal(_ shape: [Int], mean: Float = 0, standardDeviation: Float = 1,
                                     using generator: inout Philox4x32) -> Tensor {
         var result = Tensor(uninitializedShape: shape)
