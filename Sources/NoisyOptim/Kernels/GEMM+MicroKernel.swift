@@ -26,12 +26,38 @@ enum MicroKernel {
     static let columns = 16
 #else
     /// A description of the compiled kernel, for benchmark tables.
-    static let name = "default 6×8 (SIMD8 rows, mul + add)"
+    static let name = "default 6×8 (SIMD8 rows, mul + add, A packed broadcast)"
     /// Rows of C per register tile (the width of a packed A sliver).
     static let rows = 6
     /// Columns of C per register tile (the width of a packed B sliver).
     static let columns = 8
 #endif
+
+    /// Copies of each value in a packed A block: 4 in the default build, whose kernel loads each
+    /// A value as a ready 4-lane vector (SSE2 has no broadcast from memory: `movss` + `shufps`
+    /// put 6 shuffles per step on the two pipes the multiplies and adds use, 38 → 51 GFLOPS
+    /// in a harness of the kernel alone); 1 in the fused builds, which broadcast from memory.
+#if NOISYOPTIM_FMA
+    static let packedACopies = 1
+#else
+    static let packedACopies = 4
+#endif
+
+    /// `run` on a packed A sliver (`packedACopies` copies of each value, `rows` values per step)
+    /// and a packed B sliver (`columns` values per step).
+    @inline(never)
+    static func runPacked(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                          c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float) {
+#if NOISYOPTIM_AVX512
+        kernel12x32Fused(kc: kc, a: a, aRowStride: 1, aStep: rows, b: b, bStep: columns,
+                         c: c, ldc: ldc, alpha: alpha, beta: beta)
+#elseif NOISYOPTIM_FMA
+        kernel6x16Fused(kc: kc, a: a, aRowStride: 1, aStep: rows, b: b, bStep: columns,
+                        c: c, ldc: ldc, alpha: alpha, beta: beta)
+#else
+        kernel6x8BroadcastA(kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
+#endif
+    }
 
     /// Runs the kernel and writes the tile at `c` (row stride `ldc`): `c ← α·acc` when β == 0
     /// (C is not read), else `c ← α·acc + β·c`.
@@ -203,6 +229,40 @@ private func kernel6x8(kc: Int, a: UnsafePointer<Float>, aRowStride: Int, aStep:
         c4 += V(repeating: pa[s4]) * b0
         c5 += V(repeating: pa[s5]) * b0
         pa += aStep; pb += bStep
+    }
+    var r = c
+    update(r, c0, alpha: alpha, beta: beta); r += ldc
+    update(r, c1, alpha: alpha, beta: beta); r += ldc
+    update(r, c2, alpha: alpha, beta: beta); r += ldc
+    update(r, c3, alpha: alpha, beta: beta); r += ldc
+    update(r, c4, alpha: alpha, beta: beta); r += ldc
+    update(r, c5, alpha: alpha, beta: beta)
+}
+
+/// The 6×8 tile on an A sliver packed with each value four times (24 floats per step): every
+/// broadcast is a plain 16-byte load, so a step is 8 loads, 12 multiplies and 12 adds with no
+/// shuffles. The same products and sums, in the same order, as `kernel6x8`.
+@inline(__always)
+private func kernel6x8BroadcastA(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                                 c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float) {
+    typealias V = SIMD8<Float>
+    typealias Half = SIMD4<Float>
+    @inline(__always)
+    func splat(_ p: UnsafePointer<Float>) -> V {
+        let x: Half = load(p)
+        return V(lowHalf: x, highHalf: x)
+    }
+    var c0 = V(), c1 = V(), c2 = V(), c3 = V(), c4 = V(), c5 = V()
+    var pa = a, pb = b
+    for _ in 0..<kc {
+        let b0: V = load(pb)
+        c0 += splat(pa) * b0
+        c1 += splat(pa + 4) * b0
+        c2 += splat(pa + 8) * b0
+        c3 += splat(pa + 12) * b0
+        c4 += splat(pa + 16) * b0
+        c5 += splat(pa + 20) * b0
+        pa += 24; pb += 8
     }
     var r = c
     update(r, c0, alpha: alpha, beta: beta); r += ldc

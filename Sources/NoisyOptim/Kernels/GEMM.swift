@@ -69,7 +69,15 @@ struct GEMMBlocking {
     /// spinning worker in about a microsecond, so the cost is repacking, not waking (with
     /// Dispatch's ~45 µs wake-up the bar was 4·10⁶). About 10⁶ multiply-adds for the mul + add
     /// kernel, 3× more for the fused one: 2-thread scaling 1.8× at 128², 1.94–2.0× from 256².
-    static let standard = GEMMBlocking(mc: 240, kc: 256, nc: 4080, multiplyAddsPerThread: multiplyAddsPerThread)
+    static let standard = GEMMBlocking(mc: rowsPerBlock, kc: 256, nc: 4080, multiplyAddsPerThread: multiplyAddsPerThread)
+
+#if NOISYOPTIM_FMA
+    private static let rowsPerBlock = 240
+#else
+    // The default build packs A four times over (`MicroKernel.packedACopies`): 96 rows keep the
+    // block at 384 KiB, inside L2 with room for B's slivers.
+    private static let rowsPerBlock = 96
+#endif
 
 #if NOISYOPTIM_AVX512
     // Twice the fused AVX2 kernel's rate again: the same wake-up cost is worth a second thread
@@ -177,11 +185,12 @@ private func multiplyRegion(_ op: GEMMOperands, rows: Range<Int>, columns: Range
     let kc = min(blocking.kc, op.k)
     // One allocation per call and thread: packed A, packed B, and a scratch tile for edges.
     // The kernel loads unaligned, so the slivers need no particular alignment.
-    let floats = mc * kc + kc * nc + mr * nr
+    let aFloats = mc * kc * MicroKernel.packedACopies
+    let floats = aFloats + kc * nc + mr * nr
     let raw = UnsafeMutableRawPointer.allocate(byteCount: floats * MemoryLayout<Float>.stride, alignment: 64)
     defer { raw.deallocate() }
     let packedA = raw.bindMemory(to: Float.self, capacity: floats)
-    let packedB = packedA + mc * kc
+    let packedB = packedA + aFloats
     let scratch = packedB + kc * nc
 
     var jc = columns.lowerBound
@@ -196,7 +205,8 @@ private func multiplyRegion(_ op: GEMMOperands, rows: Range<Int>, columns: Range
             var ic = rows.lowerBound
             while ic < rows.upperBound {
                 let mcBlock = min(mc, rows.upperBound - ic)
-                packA(op, rows: ic..<(ic + mcBlock), depth: pc..<(pc + kcBlock), into: packedA)
+                packA(op, rows: ic..<(ic + mcBlock), depth: pc..<(pc + kcBlock), into: packedA,
+                      copies: MicroKernel.packedACopies)
                 macroKernel(rows: mcBlock, columns: ncBlock, depth: kcBlock,
                             packedA: packedA, packedB: packedB,
                             c: op.c + ic * op.ldc + jc, ldc: op.ldc,
@@ -229,14 +239,12 @@ private func macroKernel(rows: Int, columns: Int, depth: Int,
         var ir = 0
         while ir < rows {
             let height = min(mr, rows - ir)
-            let a = packedA + ir * depth
+            let a = packedA + ir * depth * MicroKernel.packedACopies
             let tile = c + ir * ldc + jr
             if width == nr && height == mr {
-                MicroKernel.run(kc: depth, a: a, aRowStride: 1, aStep: mr, b: b, bStep: nr,
-                                c: tile, ldc: ldc, alpha: alpha, beta: beta)
+                MicroKernel.runPacked(kc: depth, a: a, b: b, c: tile, ldc: ldc, alpha: alpha, beta: beta)
             } else {
-                MicroKernel.run(kc: depth, a: a, aRowStride: 1, aStep: mr, b: b, bStep: nr,
-                                c: scratch, ldc: nr, alpha: 1, beta: 0)
+                MicroKernel.runPacked(kc: depth, a: a, b: b, c: scratch, ldc: nr, alpha: 1, beta: 0)
                 merge(scratch, into: tile, ldc: ldc, height: height, width: width, alpha: alpha, beta: beta)
             }
             ir += mr
@@ -325,8 +333,11 @@ private func merge(_ scratch: UnsafePointer<Float>, into tile: UnsafeMutablePoin
 
 /// Packs op(A)[rows, depth] as slivers of `MicroKernel.rows` rows: sliver s holds, for each p,
 /// the column op(A)[s·mr ..< s·mr + mr, p] contiguously; rows past the end are zero, so edge tiles
-/// run the full kernel. The transpose is absorbed here: only the read pattern changes.
-private func packA(_ op: GEMMOperands, rows: Range<Int>, depth: Range<Int>, into packed: UnsafeMutablePointer<Float>) {
+/// run the full kernel. The transpose is absorbed here: only the read pattern changes. With
+/// `copies` > 1 each value is then written `copies` times in a row (see `MicroKernel.packedACopies`).
+private func packA(_ op: GEMMOperands, rows: Range<Int>, depth: Range<Int>, into packed: UnsafeMutablePointer<Float>,
+                   copies: Int = 1) {
+    assert(copies == 1 || copies == 4, "packA: 1 or 4 copies") // internal configuration
     let mr = MicroKernel.rows
     var destination = packed
     var i0 = rows.lowerBound
@@ -341,8 +352,21 @@ private func packA(_ op: GEMMOperands, rows: Range<Int>, depth: Range<Int>, into
             transposeSliver(into: destination, width: mr, from: op.a + i0 * op.lda + depth.lowerBound,
                             stride: op.lda, count: height, depth: depth.count)
         }
-        destination += mr * depth.count
+        if copies == 4 { broadcastInPlace(destination, count: mr * depth.count) }
+        destination += mr * depth.count * copies
         i0 += mr
+    }
+}
+
+/// Replaces the `count` values at `values` by four copies of each, in place (the buffer must hold
+/// 4·count): value j moves to 4j … 4j + 3. Runs from the end, so every value is read before the
+/// copies of later values overwrite it (4j ≥ j).
+@inline(__always)
+private func broadcastInPlace(_ values: UnsafeMutablePointer<Float>, count: Int) {
+    var j = count - 1
+    while j >= 0 {
+        UnsafeMutableRawPointer(values + 4 * j).storeBytes(of: SIMD4(repeating: values[j]), as: SIMD4<Float>.self)
+        j -= 1
     }
 }
 
