@@ -44,18 +44,18 @@ enum MicroKernel {
 #endif
 
     /// `run` on a packed A sliver (`packedACopies` copies of each value, `rows` values per step)
-    /// and a packed B sliver (`columns` values per step).
+    /// and a B sliver whose `columns` values of step p are contiguous at `b + p·bStep`.
     @inline(never)
-    static func runPacked(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+    static func runPacked(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, bStep: Int,
                           c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float) {
 #if NOISYOPTIM_AVX512
-        kernel12x32Fused(kc: kc, a: a, aRowStride: 1, aStep: rows, b: b, bStep: columns,
+        kernel12x32Fused(kc: kc, a: a, aRowStride: 1, aStep: rows, b: b, bStep: bStep,
                          c: c, ldc: ldc, alpha: alpha, beta: beta)
 #elseif NOISYOPTIM_FMA
-        kernel6x16Fused(kc: kc, a: a, aRowStride: 1, aStep: rows, b: b, bStep: columns,
+        kernel6x16Fused(kc: kc, a: a, aRowStride: 1, aStep: rows, b: b, bStep: bStep,
                         c: c, ldc: ldc, alpha: alpha, beta: beta)
 #else
-        kernel6x8BroadcastA(kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
+        kernel6x8BroadcastA(kc: kc, a: a, b: b, bStep: bStep, c: c, ldc: ldc, alpha: alpha, beta: beta)
 #endif
     }
 
@@ -243,7 +243,7 @@ private func kernel6x8(kc: Int, a: UnsafePointer<Float>, aRowStride: Int, aStep:
 /// broadcast is a plain 16-byte load, so a step is 8 loads, 12 multiplies and 12 adds with no
 /// shuffles. The same products and sums, in the same order, as `kernel6x8`.
 @inline(__always)
-private func kernel6x8BroadcastA(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+private func kernel6x8BroadcastA(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, bStep: Int,
                                  c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float) {
     typealias V = SIMD8<Float>
     typealias Half = SIMD4<Float>
@@ -262,7 +262,7 @@ private func kernel6x8BroadcastA(kc: Int, a: UnsafePointer<Float>, b: UnsafePoin
         c3 += splat(pa + 12) * b0
         c4 += splat(pa + 16) * b0
         c5 += splat(pa + 20) * b0
-        pa += 24; pb += 8
+        pa += 24; pb += bStep
     }
     var r = c
     update(r, c0, alpha: alpha, beta: beta); r += ldc

@@ -242,9 +242,9 @@ private func macroKernel(rows: Int, columns: Int, depth: Int,
             let a = packedA + ir * depth * MicroKernel.packedACopies
             let tile = c + ir * ldc + jr
             if width == nr && height == mr {
-                MicroKernel.runPacked(kc: depth, a: a, b: b, c: tile, ldc: ldc, alpha: alpha, beta: beta)
+                MicroKernel.runPacked(kc: depth, a: a, b: b, bStep: nr, c: tile, ldc: ldc, alpha: alpha, beta: beta)
             } else {
-                MicroKernel.runPacked(kc: depth, a: a, b: b, c: scratch, ldc: nr, alpha: 1, beta: 0)
+                MicroKernel.runPacked(kc: depth, a: a, b: b, bStep: nr, c: scratch, ldc: nr, alpha: 1, beta: 0)
                 merge(scratch, into: tile, ldc: ldc, height: height, width: width, alpha: alpha, beta: beta)
             }
             ir += mr
@@ -256,24 +256,27 @@ private func macroKernel(rows: Int, columns: Int, depth: Int,
 /// The small-product path: one thread, no blocking (k ≤ kc), and A and B read in place where the
 /// kernel can (B needs contiguous rows, so Bᵀ is packed whole); only the ragged last row sliver of
 /// A and column sliver of B are packed, zero-padded, so the kernel never reads past the matrices.
+/// The default build packs all of A, four copies of each value (`MicroKernel.packedACopies`): its
+/// kernel is a third faster on such a sliver, which pays for the packing from a few columns of C.
 private func multiplyDirect(_ op: GEMMOperands, m: Int, n: Int) {
     let mr = MicroKernel.rows, nr = MicroKernel.columns
     let k = op.k
-    let fullRows = m / mr * mr, fullColumns = n / nr * nr
+    let packsAllOfA = MicroKernel.packedACopies > 1
+    let fullRows = packsAllOfA ? 0 : m / mr * mr, fullColumns = n / nr * nr
     let bFloats = op.transposeB ? k * roundUp(n, to: nr) : (n > fullColumns ? k * nr : 0)
-    let aFloats = m > fullRows ? k * mr : 0
+    let aFloats = packsAllOfA ? roundUp(m, to: mr) * k * MicroKernel.packedACopies : (m > fullRows ? k * mr : 0)
     let floats = bFloats + aFloats + mr * nr
     let raw = UnsafeMutableRawPointer.allocate(byteCount: floats * MemoryLayout<Float>.stride, alignment: 64)
     defer { raw.deallocate() }
     let packedB = raw.bindMemory(to: Float.self, capacity: floats)
-    let edgeA = packedB + bFloats
-    let scratch = edgeA + aFloats
+    let packedA = packedB + bFloats // the ragged last rows of A, or all of it
+    let scratch = packedA + aFloats
     if op.transposeB {
         packB(op, depth: 0..<k, columns: 0..<n, into: packedB)
     } else if n > fullColumns {
         packB(op, depth: 0..<k, columns: fullColumns..<n, into: packedB)
     }
-    if m > fullRows { packA(op, rows: fullRows..<m, depth: 0..<k, into: edgeA) }
+    if m > fullRows { packA(op, rows: fullRows..<m, depth: 0..<k, into: packedA, copies: MicroKernel.packedACopies) }
     // op(A)[i, p] is A[i, p] or, transposed, A[p, i].
     let aRowStride = op.transposeA ? 1 : op.lda, aStep = op.transposeA ? op.lda : 1
 
@@ -292,7 +295,15 @@ private func multiplyDirect(_ op: GEMMOperands, m: Int, n: Int) {
         while ir < m {
             let height = min(mr, m - ir)
             let tile = op.c + ir * op.ldc + jr
-            if height == mr {
+            if packsAllOfA {
+                let a = UnsafePointer(packedA + ir * k * MicroKernel.packedACopies)
+                if width == nr && height == mr {
+                    MicroKernel.runPacked(kc: k, a: a, b: b, bStep: bStep, c: tile, ldc: op.ldc, alpha: op.alpha, beta: op.beta)
+                } else {
+                    MicroKernel.runPacked(kc: k, a: a, b: b, bStep: bStep, c: scratch, ldc: nr, alpha: 1, beta: 0)
+                    merge(scratch, into: tile, ldc: op.ldc, height: height, width: width, alpha: op.alpha, beta: op.beta)
+                }
+            } else if height == mr {
                 let a = op.a + ir * aRowStride
                 if width == nr {
                     MicroKernel.run(kc: k, a: a, aRowStride: aRowStride, aStep: aStep, b: b, bStep: bStep,
@@ -303,7 +314,7 @@ private func multiplyDirect(_ op: GEMMOperands, m: Int, n: Int) {
                     merge(scratch, into: tile, ldc: op.ldc, height: height, width: width, alpha: op.alpha, beta: op.beta)
                 }
             } else {
-                MicroKernel.run(kc: k, a: edgeA, aRowStride: 1, aStep: mr, b: b, bStep: bStep,
+                MicroKernel.run(kc: k, a: packedA, aRowStride: 1, aStep: mr, b: b, bStep: bStep,
                                 c: scratch, ldc: nr, alpha: 1, beta: 0)
                 merge(scratch, into: tile, ldc: op.ldc, height: height, width: width, alpha: op.alpha, beta: op.beta)
             }
