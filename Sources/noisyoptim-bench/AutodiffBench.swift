@@ -14,6 +14,39 @@ func benchAutodiff(_ table: inout BenchTable) {
     print("autodiff: MLP784 = 784-256-256-10 ReLU, batch 128; MLP64 = 64-128-10 tanh, batch 32; softmax cross-entropy")
     benchMLPStep(&table, tag: "MLP784", sizes: [784, 256, 256, 10], activation: .relu, batch: 128, examples: 2048)
     benchMLPStep(&table, tag: "MLP64", sizes: [64, 128, 10], activation: .tanh, batch: 32, examples: 1024)
+    benchTapePerOp(&table)
+}
+
+/// The tape's fixed cost per op: a chain of 1,000 ops on 8-element tensors (y ← y·x, y ← y + x
+/// alternating, then a sum), forward and backward on a reused tape, one thread, CPU time. The
+/// arithmetic is 8 lanes per op, so what is left is recording, dispatch and the pullback's
+/// bookkeeping. The reference in the same run: the same chain as plain Tensor arithmetic (no
+/// tape, forward only), which allocates each result.
+private func benchTapePerOp(_ table: inout BenchTable) {
+    var layout = ParameterLayout()
+    let segment = layout.append("x", shape: [8])
+    let x = Tensor(shape: [8], scalars: (0..<8).map { 1 + Float($0) * 1e-3 })
+    let tape = Tape()
+    let ops = 1000
+    let threads = Parallelism.maximumThreadCount
+    Parallelism.maximumThreadCount = 1
+    defer { Parallelism.maximumThreadCount = threads }
+    let taped = cpuSecondsPerCall {
+        let (value, gradient) = tape.valueWithGradient(at: x, in: layout) { tape in
+            let v = tape.parameter(segment)
+            var y = v
+            for i in 0..<ops { y = i % 2 == 0 ? y * v : y + v }
+            return y.sum()
+        }
+        blackHole(value); blackHole(gradient)
+    }
+    let plain = cpuSecondsPerCall {
+        var y = x
+        for i in 0..<ops { y = i % 2 == 0 ? y * x : y + x }
+        blackHole(y)
+    }
+    table.add("autodiff", "tape: one op, 8 floats, forward + backward", value: taped / Double(ops) * 1e6, unit: "µs CPU",
+              ratio: taped / plain, versus: "the Tensor forward alone")
 }
 
 /// A deterministic classification problem: inputs uniform in [−1, 1), labels cycling (also the

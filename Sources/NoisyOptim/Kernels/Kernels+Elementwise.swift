@@ -24,16 +24,44 @@ func storeVector(_ vector: Vector, _ pointer: UnsafeMutablePointer<Float>) {
 }
 
 /// Loads the first `count` (< 16) scalars into a vector padded with `padding`.
+///
+/// The bytes are copied into the vector's stack slot in at most four fixed-size moves (8, 4, 2
+/// and 1 floats, by the bits of `count`), not inserted lane by lane: a variable lane index keeps
+/// the whole SIMD16 in memory and reloads it after every scalar store, which made an 8-element
+/// tape op cost ~0.5 µs (most of it in these tails); `memcpy` for the variable size cost a call.
 @inline(__always)
 func loadPartialVector(_ pointer: UnsafePointer<Float>, count: Int, padding: Float = 0) -> Vector {
     var vector = Vector(repeating: padding)
-    for i in 0..<count { vector[i] = pointer[i] }
+    withUnsafeMutableBytes(of: &vector) { copyFewFloats(from: UnsafeRawPointer(pointer), to: $0.baseAddress!, count: count) }
     return vector
 }
 
+/// Stores the first `count` (< 16) lanes of `vector` (see `loadPartialVector`).
 @inline(__always)
 func storePartialVector(_ vector: Vector, _ pointer: UnsafeMutablePointer<Float>, count: Int) {
-    for i in 0..<count { pointer[i] = vector[i] }
+    withUnsafeBytes(of: vector) { copyFewFloats(from: $0.baseAddress!, to: UnsafeMutableRawPointer(pointer), count: count) }
+}
+
+/// Copies `count` < 16 floats as the binary digits of `count` say: 8, 4, 2, then 1 at a time.
+@inline(__always)
+private func copyFewFloats(from source: UnsafeRawPointer, to destination: UnsafeMutableRawPointer, count: Int) {
+    var offset = 0
+    if count & 8 != 0 {
+        destination.storeBytes(of: source.loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
+        offset = 32
+    }
+    if count & 4 != 0 {
+        destination.storeBytes(of: source.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self),
+                               toByteOffset: offset, as: SIMD4<Float>.self)
+        offset += 16
+    }
+    if count & 2 != 0 {
+        destination.storeBytes(of: source.loadUnaligned(fromByteOffset: offset, as: UInt64.self), toByteOffset: offset, as: UInt64.self)
+        offset += 8
+    }
+    if count & 1 != 0 {
+        destination.storeBytes(of: source.loadUnaligned(fromByteOffset: offset, as: UInt32.self), toByteOffset: offset, as: UInt32.self)
+    }
 }
 
 extension Kernels {

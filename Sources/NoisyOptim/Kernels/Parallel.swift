@@ -38,6 +38,12 @@ enum Parallel {
     /// one. `body` must only write to the part of its output that its range owns.
     static func forEachChunk(count: Int, minimumChunk: Int, _ body: (Range<Int>) -> Void) {
         guard count > 0 else { return }
+        // One chunk whatever the thread count: skip reading it (a lock), which small tape ops
+        // would otherwise pay on every kernel call.
+        if count < 2 * minimumChunk {
+            body(0..<count)
+            return
+        }
         let threads = min(Parallelism.maximumThreadCount, max(1, count / max(1, minimumChunk)))
         if threads <= 1 {
             body(0..<count)
