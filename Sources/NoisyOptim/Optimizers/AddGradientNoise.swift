@@ -90,6 +90,21 @@ public struct AddGradientNoise: GradientTransform {
 
     public func isIdentity(_ plan: Plan) -> Bool { plan.sigma == 0 }
 
+    /// The noisy direction ±g + σₜz written to the block's scratch in one pass over g (the bits of
+    /// the general path's copy of ±g and addition of σₜz), so the rule's fused kernel can run on it.
+    @inline(__always)
+    public func applyAsPrelude(_ plan: Plan, to block: FusedBlock) -> Bool {
+        guard let scratch = block.scratch else { return false }
+        if plan.sigma == 0 {
+            Kernels.loadDirection(block.gradient, into: scratch, count: block.count, negate: block.sign < 0)
+        } else {
+            RandomStream.normals(into: UnsafeMutableBufferPointer(start: scratch, count: block.count), adding: plan.sigma,
+                                 to: block.gradient, negate: block.sign < 0, stepKey: plan.stepKey,
+                                 position: block.range.lowerBound)
+        }
+        return true
+    }
+
     @inline(__always)
     public func apply(_ plan: Plan, to block: UpdateBlock) {
         guard plan.sigma != 0 else { return }

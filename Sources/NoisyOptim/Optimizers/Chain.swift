@@ -111,7 +111,9 @@ public struct Chain<First: GradientTransform, Second: GradientTransform>: Gradie
     }
 
     /// Fuses when at most one part does anything this step — that part's fused kernel runs alone —
-    /// or when the second part only scales (the learning rate), folded into the first's step size.
+    /// or when the second part only scales (the learning rate), folded into the first's step size,
+    /// or when the first part is a prelude (added noise) written into the block's scratch and the
+    /// second fuses on that.
     @inline(__always)
     public func applyFused(_ plan: Plan, to block: FusedBlock) -> Bool {
         if plan.firstIsIdentity { return second.applyFused(plan.second, to: block) }
@@ -121,6 +123,26 @@ public struct Chain<First: GradientTransform, Second: GradientTransform>: Gradie
         if block.alpha == 1, let factor = plan.secondScale {
             return first.applyFused(plan.first, to: block.scaled(by: factor))
         }
+        if block.scratch != nil, second.canFuse(plan.second, alpha: block.alpha),
+           first.applyAsPrelude(plan.first, to: block) {
+            let fused = second.applyFused(plan.second, to: block.afterPrelude())
+            check(fused, "\(Second.self).canFuse said yes but applyFused did not fuse")
+            return true
+        }
+        return false
+    }
+
+    public func canFuse(_ plan: Plan, alpha: Float) -> Bool {
+        if plan.firstIsIdentity { return second.canFuse(plan.second, alpha: alpha) }
+        if plan.secondIsIdentity { return first.canFuse(plan.first, alpha: alpha) }
+        if alpha == 1, let factor = plan.secondScale { return first.canFuse(plan.first, alpha: factor) }
+        return false
+    }
+
+    /// A prelude when only one part acts and it is one.
+    public func applyAsPrelude(_ plan: Plan, to block: FusedBlock) -> Bool {
+        if plan.firstIsIdentity { return second.applyAsPrelude(plan.second, to: block) }
+        if plan.secondIsIdentity { return first.applyAsPrelude(plan.first, to: block) }
         return false
     }
 }

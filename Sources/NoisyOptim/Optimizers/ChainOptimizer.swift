@@ -164,7 +164,7 @@ public struct ChainOptimizer<Rule: GradientTransform, Update: GradientTransform>
                     let lower = b * size, upper = min(n, lower + size)
                     let count = upper - lower
                     let fused = FusedBlock(range: lower..<upper, gradient: g + lower, parameters: theta + lower,
-                                           alpha: 1, sign: negate ? -1 : 1)
+                                           alpha: 1, sign: negate ? -1 : 1, scratch: d)
                     if transform.applyFused(plan, to: fused) { continue }
                     Kernels.loadDirection(g + lower, into: d, count: count, negate: negate)
                     let block = UpdateBlock(index: b, range: lower..<upper, direction: d, parameters: theta + lower)

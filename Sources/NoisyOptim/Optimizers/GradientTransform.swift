@@ -124,6 +124,21 @@ public protocol GradientTransform: Sendable {
     /// Default: `block.descend()` when `isIdentity(plan)`, otherwise false.
     func applyFused(_ plan: Plan, to block: FusedBlock) -> Bool
 
+    /// True if `applyFused(plan, to:)` would return true for a block of step size `alpha` (its
+    /// only input that can change the answer), without running it. A chain asks before it spends
+    /// a prelude (`applyAsPrelude`) on the transform. Default: `isIdentity(plan)`, as the default
+    /// `applyFused`; override it together with `applyFused`.
+    func canFuse(_ plan: Plan, alpha: Float) -> Bool
+
+    /// Writes this transform's direction for the block, computed from ±g (`block.gradient` times
+    /// `block.sign`), into `block.scratch` and returns true, when it can do so without touching θ
+    /// or its state (an elementwise rewrite of the direction, such as added noise); the rest of the
+    /// chain then runs its fused kernel on that direction, so a noisy step is one pass over θ and
+    /// the optimizer's buffers instead of one per link. False (writing nothing) otherwise, or when
+    /// `block.scratch` is nil. It must give the bits `apply` gives on the direction ±g.
+    /// Default: false.
+    func applyAsPrelude(_ plan: Plan, to block: FusedBlock) -> Bool
+
     /// Writes `state` as this transform's named part(s) of an optimizer state. `Chain` writes one
     /// part per link; the default writes `state` under `stateKey`.
     static func encodeParts(_ state: State, into container: inout KeyedEncodingContainer<StatePartKey>) throws
@@ -161,6 +176,10 @@ extension GradientTransform {
         block.descend()
         return true
     }
+
+    public func canFuse(_ plan: Plan, alpha: Float) -> Bool { isIdentity(plan) }
+
+    public func applyAsPrelude(_ plan: Plan, to block: FusedBlock) -> Bool { false }
 
     public static func encodeParts(_ state: State, into container: inout KeyedEncodingContainer<StatePartKey>) throws {
         try container.encode(state, forKey: StatePartKey(stateKey))

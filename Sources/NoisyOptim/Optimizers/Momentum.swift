@@ -67,6 +67,9 @@ public struct Momentum: GradientTransform {
     public func isIdentity(_ plan: Plan) -> Bool { plan.velocity == nil }
 
     /// One pass over g, v and θ (see `Kernels.momentumStep`).
+    /// Always: this transform's `applyFused` has a kernel for every plan.
+    public func canFuse(_ plan: Plan, alpha: Float) -> Bool { true }
+
     @inline(__always)
     public func applyFused(_ plan: Plan, to block: FusedBlock) -> Bool {
         guard let velocity = plan.velocity else {

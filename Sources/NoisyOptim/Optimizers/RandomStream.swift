@@ -41,11 +41,12 @@ enum RandomStream: UInt64 {
         Philox4x32(seed: mix(stepKey &+ UInt64(truncatingIfNeeded: block)))
     }
 
-    /// buffer[k] += σ·z of position `position + k` under `stepKey`, or (with `sigma` nil) z itself:
-    /// the keyed blocks the stretch crosses, each read at its own offset, so a value depends only on
-    /// (step key, position).
+    /// buffer[k] += σ·z of position `position + k` under `stepKey`, or (with `sigma` nil) z itself,
+    /// or with a `source`, buffer[k] = ±source[k] + σ·z (− when `negate`): the keyed blocks the
+    /// stretch crosses, each read at its own offset, so a value depends only on (step key, position).
     @inline(__always)
-    static func normals(into buffer: UnsafeMutableBufferPointer<Float>, adding sigma: Float?, stepKey: UInt64, position: Int) {
+    static func normals(into buffer: UnsafeMutableBufferPointer<Float>, adding sigma: Float?,
+                        to source: UnsafePointer<Float>? = nil, negate: Bool = false, stepKey: UInt64, position: Int) {
         check(position >= 0, "noise positions are non-negative, got \(position)")
         guard let base = buffer.baseAddress else { return }
         var done = 0
@@ -55,7 +56,9 @@ enum RandomStream: UInt64 {
             let length = min(buffer.count - done, blockSize - offset)
             let run = UnsafeMutableBufferPointer(start: base + done, count: length)
             let generator = generator(stepKey: stepKey, block: block)
-            if let sigma {
+            if let source, let sigma {
+                generator.copyAddingNormal(from: source + done, negate: negate, into: run, from: offset, standardDeviation: sigma)
+            } else if let sigma {
                 generator.addNormal(to: run, from: offset, standardDeviation: sigma)
             } else {
                 generator.normals(into: run, from: offset)

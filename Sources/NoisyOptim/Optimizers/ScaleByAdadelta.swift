@@ -57,6 +57,9 @@ public struct ScaleByAdadelta: GradientTransform {
 
     /// The one-pass step when nothing else in the chain acts: the same lane arithmetic as `apply`
     /// followed by θ + α·d, so it gives the general path's bits (FusedStepTests).
+    /// Always: this transform's `applyFused` has a kernel for every plan.
+    public func canFuse(_ plan: Plan, alpha: Float) -> Bool { true }
+
     public func applyFused(_ plan: Plan, to block: FusedBlock) -> Bool {
         ScaleByAdadelta.step(block.gradient, sign: block.sign, parameters: block.parameters,
                              v: plan.v.pointer(for: block.range), u: plan.u.pointer(for: block.range),

@@ -45,6 +45,9 @@ public struct ScaleByAdagrad: GradientTransform {
 
     /// The one-pass step when nothing else in the chain acts: the same lane arithmetic as `apply`
     /// followed by θ + α·d, so it gives the general path's bits (FusedStepTests).
+    /// Always: this transform's `applyFused` has a kernel for every plan.
+    public func canFuse(_ plan: StepBuffer, alpha: Float) -> Bool { true }
+
     public func applyFused(_ sums: StepBuffer, to block: FusedBlock) -> Bool {
         ScaleByAdagrad.step(block.gradient, sign: block.sign, parameters: block.parameters,
                             sums: sums.pointer(for: block.range), count: block.count, alpha: block.alpha,

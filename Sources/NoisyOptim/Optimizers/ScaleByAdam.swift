@@ -65,6 +65,9 @@ public struct ScaleByAdam: GradientTransform {
     }
 
     /// One pass over g, m, v and θ (see `Kernels.adamStep`).
+    /// Always: this transform's `applyFused` has a kernel for every plan.
+    public func canFuse(_ plan: Plan, alpha: Float) -> Bool { true }
+
     @inline(__always)
     public func applyFused(_ plan: Plan, to block: FusedBlock) -> Bool {
         let offset = block.range.lowerBound

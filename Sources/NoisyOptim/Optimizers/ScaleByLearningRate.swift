@@ -31,6 +31,8 @@ public struct ScaleByLearningRate: GradientTransform {
 
     /// Plain descent θ ← θ − lrₜ·(±g) in one pass, when nothing before it acts.
     @inline(__always)
+    public func canFuse(_ plan: Float, alpha: Float) -> Bool { alpha == 1 }
+
     public func applyFused(_ plan: Float, to block: FusedBlock) -> Bool {
         guard block.alpha == 1 else { return false }
         block.scaled(by: plan).descend()

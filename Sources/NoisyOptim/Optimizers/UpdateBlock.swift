@@ -68,6 +68,20 @@ public struct FusedBlock {
     public let alpha: Float
     /// The direction starts as `sign`·g: +1, or −1 when maximizing.
     public let sign: Float
+    /// An L1-sized buffer of `count` floats a prelude may write its direction into (see
+    /// `GradientTransform.applyAsPrelude(_:to:)`), or nil.
+    public let scratch: UnsafeMutablePointer<Float>?
+
+    /// A block read from `gradient` (times `sign`) that adds α·d to `parameters`.
+    public init(range: Range<Int>, gradient: UnsafePointer<Float>, parameters: UnsafeMutablePointer<Float>,
+                alpha: Float, sign: Float, scratch: UnsafeMutablePointer<Float>? = nil) {
+        self.range = range
+        self.gradient = gradient
+        self.parameters = parameters
+        self.alpha = alpha
+        self.sign = sign
+        self.scratch = scratch
+    }
 
     /// The number of scalars in the block.
     public var count: Int { range.count }
@@ -76,7 +90,15 @@ public struct FusedBlock {
     /// only scales (the learning rate).
     @inline(__always)
     public func scaled(by factor: Float) -> FusedBlock {
-        FusedBlock(range: range, gradient: gradient, parameters: parameters, alpha: alpha * factor, sign: sign)
+        FusedBlock(range: range, gradient: gradient, parameters: parameters, alpha: alpha * factor, sign: sign,
+                   scratch: scratch)
+    }
+
+    /// The block the rest of a chain fuses on after a prelude wrote its direction to `scratch`:
+    /// that direction as the gradient, sign +1, and no scratch (it is being read).
+    @inline(__always)
+    func afterPrelude() -> FusedBlock {
+        FusedBlock(range: range, gradient: UnsafePointer(scratch!), parameters: parameters, alpha: alpha, sign: 1)
     }
 
     /// θ ← θ + α·(±g): the step of a chain that leaves the direction alone.

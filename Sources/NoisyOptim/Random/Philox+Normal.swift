@@ -255,6 +255,24 @@ struct AddNormalKernel: NormalFillKernel {
     func store(_ z: Float, at p: UnsafeMutablePointer<Float>) { p.pointee += standardDeviation * z }
 }
 
+/// buffer[i] = s·source[i] + σ·zᵢ (s = ±1, exact), rounded once: a noisy copy in one pass, the
+/// same bits as copying ±source and then adding σ·z.
+struct CopyAddNormalKernel: NormalFillKernel {
+    /// source − destination, in floats: where a destination position finds its source.
+    var sourceOffset: Int
+    var sign: Float
+    var standardDeviation: Float
+
+    @inline(__always)
+    func store(_ z: SIMD4<Float>, missed: SIMD4<UInt32>, at p: UnsafeMutablePointer<Float>) {
+        let source = UnsafeRawPointer(p + sourceOffset).loadUnaligned(as: SIMD4<Float>.self)
+        UnsafeMutableRawPointer(p).storeBytes(of: sign * source + standardDeviation * z, as: SIMD4<Float>.self)
+    }
+
+    @inline(__always)
+    func store(_ z: Float, at p: UnsafeMutablePointer<Float>) { p.pointee = sign * p[sourceOffset] + standardDeviation * z }
+}
+
 extension Philox4x32 {
     // MARK: - Public fills
 
@@ -316,6 +334,15 @@ extension Philox4x32 {
     /// (see `normals(into:from:mean:standardDeviation:)`).
     public func addNormal(to buffer: UnsafeMutableBufferPointer<Float>, from position: Int, standardDeviation: Float) {
         run(AddNormalKernel(standardDeviation: standardDeviation), on: buffer, from: position)
+    }
+
+    /// buffer[k] = ±source[k] + σ·z for the stream's positions `position + k` (`negate` for −),
+    /// without changing the generator: the noisy copy of a gradient block in one pass.
+    func copyAddingNormal(from source: UnsafePointer<Float>, negate: Bool, into buffer: UnsafeMutableBufferPointer<Float>,
+                          from position: Int, standardDeviation: Float) {
+        guard let base = buffer.baseAddress else { return }
+        run(CopyAddNormalKernel(sourceOffset: source - UnsafePointer(base), sign: negate ? -1 : 1,
+                                standardDeviation: standardDeviation), on: buffer, from: position)
     }
 
     // MARK: - Driver

@@ -18,12 +18,16 @@ private struct Unfused<Base: GradientTransform>: GradientTransform {
     /// Runs both optimizers for `steps` steps on the same random gradients (odd size: a partial
     /// block and a partial lane group) and expects identical parameters and state.
     func expectSameSteps<T: GradientTransform>(_ transform: T, maximize: Bool = false, steps: Int = 4,
-                                               learningRate: Schedule = 0.05) throws {
+                                               learningRate: Schedule = 0.05, gradientNoise: GradientNoise? = nil) throws {
         let count = 2 * UpdateBlock.size + 37
         let layout = ParameterLayout.flat(count: count)
         var fused = try ChainOptimizer(layout: layout, rule: transform, learningRate: learningRate).maximizing(maximize)
         var general = try ChainOptimizer(layout: layout, rule: Unfused(transform), learningRate: learningRate)
             .maximizing(maximize)
+        if let gradientNoise {
+            fused = try fused.withGradientNoise(gradientNoise)
+            general = try general.withGradientNoise(gradientNoise)
+        }
         var random = TestGenerator(seed: 11)
         var a = Tensor(random.floats(count)), b = a
         for _ in 0..<steps {
@@ -66,21 +70,49 @@ private struct Unfused<Base: GradientTransform>: GradientTransform {
         try expectSameSteps(Identity(), maximize: maximize)
     }
 
+    /// Gradient noise is a prelude: ±g + σₜz goes to the block's scratch and the rule's fused
+    /// kernel runs on it (one pass over θ and the rule's buffers), with the general path's bits.
+    @Test(arguments: [false, true])
+    func gradientNoiseFusesAsAPreludeWithTheGeneralPathsBits(maximize: Bool) throws {
+        let noise = GradientNoise(eta: 0.05, seed: 21)
+        try expectSameSteps(try Momentum(0.9), maximize: maximize, gradientNoise: noise)
+        try expectSameSteps(try Momentum(0.8, nesterov: true), maximize: maximize, gradientNoise: noise)
+        try expectSameSteps(try ScaleByAdam(beta1: 0.9, beta2: 0.99, epsilon: 1e-6), maximize: maximize,
+                            learningRate: .exponential(initial: 0.01, factor: 0.9), gradientNoise: noise)
+        try expectSameSteps(try ScaleByRMSprop(alpha: 0.9, epsilon: 1e-6, momentum: 0.8, centered: true),
+                            maximize: maximize, gradientNoise: noise)
+    }
+
     @Test func namedOptimizersFuseOnlyWhenOnePartActs() throws {
         let layout = ParameterLayout.flat(count: 10)
         let context = StepContext(step: 0, layout: layout, learningRate: 0.1, gradientNorm: 1)
-        func fuses<T: GradientTransform, U: GradientTransform>(_ optimizer: ChainOptimizer<T, U>) -> Bool {
+        // Without a scratch buffer, so a prelude (gradient noise) cannot fuse; see below for with.
+        func fuses<T: GradientTransform, U: GradientTransform>(_ optimizer: ChainOptimizer<T, U>,
+                                                               scratch: Bool = false) -> Bool {
             var state = optimizer.state.transform
             let plan = optimizer.transform.plan(&state, context: context)
             var theta: [Float] = Array(repeating: 0, count: 10)
+            var buffer: [Float] = Array(repeating: 0, count: 10)
             let g: [Float] = Array(repeating: 1, count: 10)
             return theta.withUnsafeMutableBufferPointer { t in
-                g.withUnsafeBufferPointer { g in
-                    optimizer.transform.applyFused(plan, to: FusedBlock(range: 0..<10, gradient: g.baseAddress!,
-                                                                       parameters: t.baseAddress!, alpha: 1, sign: 1))
+                buffer.withUnsafeMutableBufferPointer { b in
+                    g.withUnsafeBufferPointer { g in
+                        optimizer.transform.applyFused(plan, to: FusedBlock(range: 0..<10, gradient: g.baseAddress!,
+                                                                           parameters: t.baseAddress!, alpha: 1, sign: 1,
+                                                                           scratch: scratch ? b.baseAddress! : nil))
+                    }
                 }
             }
         }
+        let noise = GradientNoise(eta: 0.01, seed: 1)
+        let noisyMomentum = try SGD(layout: layout, learningRate: 0.1, momentum: 0.9).withGradientNoise(noise)
+        let noisyAdam = try Adam(layout: layout).withGradientNoise(noise)
+        let noisyAdamW = try AdamW(layout: layout, weightDecay: 0.01).withGradientNoise(noise)
+        let clippedNoisyMomentum = try noisyMomentum.withClipping(.globalNorm(0.5))
+        #expect(fuses(noisyMomentum, scratch: true))
+        #expect(fuses(noisyAdam, scratch: true))
+        #expect(!fuses(noisyAdamW, scratch: true), "AdamW's decoupled decay has no fused kernel to run after the noise")
+        #expect(!fuses(clippedNoisyMomentum, scratch: true), "clipping and noise both act")
         #expect(fuses(try SGD(layout: layout, learningRate: 0.1)))
         #expect(fuses(try SGD(layout: layout, learningRate: 0.1, momentum: 0.9)))
         #expect(fuses(try SGD(layout: layout, learningRate: 0.1, momentum: 0.9)
