@@ -201,18 +201,25 @@ import Testing
         #expect(throws: OptimizerError.nonFiniteGradient(step: 0, count: 1)) { try clipped.step(&theta, gradient: g) }
     }
 
-    /// Writing to a flagged tape gradient forgets the flag, so a NaN written into it is refused.
-    @Test func nanWrittenIntoATapeGradientIsRefused() throws {
+    /// Writing to a flagged tape gradient forgets the flag, so a NaN written into it is refused:
+    /// in place when the caller holds the only reference (a fresh tape that is gone), and in the
+    /// copy when the tape that produced it still holds its buffer.
+    @Test(arguments: [false, true])
+    func nanWrittenIntoATapeGradientIsRefused(tapeHoldsTheBuffer: Bool) throws {
         let problem = Problem()
+        let tape = Tape()
         for write in 0..<3 {
-            let tape = Tape()
-            var g = problem.gradient(tape)
+            var g = tapeHoldsTheBuffer
+                ? problem.gradient(tape)
+                : valueWithGradient(at: problem.point, in: problem.layout) { problem.loss($0) }.gradient
             #expect(g.isKnownFinite)
+            let before = g.withUnsafeBufferPointer { $0.baseAddress } // no reference kept
             switch write {
             case 0: g[10] = .nan
             case 1: g.withUnsafeMutableBufferPointer { $0[$0.count - 1] = .infinity }
             default: g += Tensor(shape: [problem.layout.count], repeating: .nan)
             }
+            #expect((g.withUnsafeBufferPointer { $0.baseAddress } == before) == !tapeHoldsTheBuffer, "in place unless shared")
             #expect(!g.isKnownFinite)
             var sgd = try SGD(layout: problem.layout, learningRate: 0.1)
             var theta = problem.point
