@@ -72,6 +72,9 @@ extension Tape {
     /// ℓ of `kept[r]` with the other examples absent; a loss whose ℓᵢ uses other examples' data
     /// (batch statistics) has no per-example gradient in that sense.
     ///
+    /// The gradient and the clipped sum are checked for NaN and ±∞ segment by segment as they are
+    /// written, and carry the result, so an optimizer's step on them skips its own check's read.
+    ///
     /// The gradient and the matrix share their buffers with this tape until the next call, which
     /// reuses them when the caller no longer holds them. Bookkeeping of O(B + ops) is allocated
     /// per call; the B × P matrix is not.

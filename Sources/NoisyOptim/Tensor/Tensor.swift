@@ -71,8 +71,9 @@ public struct Tensor: Sendable {
 
     /// Whether every scalar is known to be finite (no NaN, no ±∞) without reading them: true only
     /// when whoever wrote them also checked them, as the tape does for the gradients it returns;
-    /// false means "not known", not "not finite".
-    var isKnownFinite: Bool { storage.knownFinite }
+    /// false means "not known", not "not finite". (Package-visible for the bench, which checks that
+    /// it times a flagged gradient.)
+    package var isKnownFinite: Bool { storage.knownFinite }
 
     @inline(never)
     mutating func copyStorage() {
