@@ -4,11 +4,14 @@
 
 import NoisyOptim
 
-/// Seconds per step of `optimizer` on `count` parameters with a constant gradient.
-func stepSeconds<T: GradientTransform, U: GradientTransform>(_ optimizer: ChainOptimizer<T, U>, count: Int) -> Double {
+/// Seconds per step of `optimizer` on `count` parameters with a constant gradient: by default a
+/// user tensor of 10⁻³ (which the step checks itself), or `gradient` (`tapeGradient(count:)` gives
+/// the same scalars as the tape produces them, checked by the tape).
+func stepSeconds<T: GradientTransform, U: GradientTransform>(_ optimizer: ChainOptimizer<T, U>, count: Int,
+                                                             gradient: Tensor? = nil) -> Double {
     var optimizer = optimizer
     var theta = Tensor(shape: [count], repeating: 1)
-    let gradient = Tensor(shape: [count], repeating: 1e-3)
+    let gradient = gradient ?? Tensor(shape: [count], repeating: 1e-3)
     let seconds = secondsPerCall(repeats: 5, minimumSeconds: 0.2) { try! optimizer.step(&theta, gradient: gradient) }
     blackHole(theta)
     return seconds

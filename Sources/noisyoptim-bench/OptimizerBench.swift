@@ -3,6 +3,12 @@
 // A momentum-SGD step reads θ, g, v and writes θ, v: 20 bytes per parameter. The reference is a
 // plain copy moving the same bytes (half read, half written) in the same run, so the ratio says
 // how close the step comes to the bandwidth bound.
+//
+// The finiteness check: a user tensor is read once more by the step (4 more bytes per parameter);
+// a gradient from the tape was checked as the tape produced it and is not. The rows time both
+// against the unchecked step, and the producer's side (the tape's backward with and without its
+// check) on a 10M-parameter Σ cᵢθᵢ, where the check is a pass of its own over memory, and on an
+// MLP, whose segments are still in cache when checked.
 
 import Dispatch
 import Foundation
@@ -35,21 +41,26 @@ private func copySeconds(bytes: Int, threads: Int) -> Double {
 /// Seconds per pass of the momentum step's own memory traffic with no arithmetic to speak of:
 /// θ += g and v += g, 16 lanes at a time (reads θ, g, v; writes θ, v: 20 bytes per parameter).
 /// Unlike a copy, it writes only lines it has just read, as the update does, so there is no
-/// extra read-for-ownership traffic: the tight bandwidth bound of the update.
-private func sameTrafficSeconds(count n: Int, threads: Int) -> Double {
+/// extra read-for-ownership traffic: the tight bandwidth bound of the update. With
+/// `stateBuffers: 2` (m and v) it is Adam's traffic: θ += g, m += g, v += g, 28 bytes per parameter.
+func sameTrafficSeconds(count n: Int, threads: Int, stateBuffers: Int = 1) -> Double {
     let theta = UnsafeMutablePointer<Float>.allocate(capacity: n)
     let gradient = UnsafeMutablePointer<Float>.allocate(capacity: n)
     let velocity = UnsafeMutablePointer<Float>.allocate(capacity: n)
-    defer { theta.deallocate(); gradient.deallocate(); velocity.deallocate() }
+    let second = UnsafeMutablePointer<Float>.allocate(capacity: stateBuffers > 1 ? n : 1)
+    defer { theta.deallocate(); gradient.deallocate(); velocity.deallocate(); second.deallocate() }
     theta.initialize(repeating: 1, count: n)
     gradient.initialize(repeating: 0, count: n)
     velocity.initialize(repeating: 0, count: n)
-    let addresses = (UInt(bitPattern: theta), UInt(bitPattern: gradient), UInt(bitPattern: velocity))
+    if stateBuffers > 1 { second.initialize(repeating: 0, count: n) }
+    let addresses = (UInt(bitPattern: theta), UInt(bitPattern: gradient), UInt(bitPattern: velocity), UInt(bitPattern: second))
+    let both = stateBuffers > 1
     return secondsPerCall(repeats: 5, minimumSeconds: 0.2) {
         DispatchQueue.concurrentPerform(iterations: threads) { part in
             let t = UnsafeMutableRawPointer(bitPattern: addresses.0)!
             let g = UnsafeRawPointer(bitPattern: addresses.1)!
             let v = UnsafeMutableRawPointer(bitPattern: addresses.2)!
+            let w = UnsafeMutableRawPointer(bitPattern: addresses.3)!
             let stride = MemoryLayout<SIMD16<Float>>.stride
             let vectors = n / 16
             var i = vectors * part / threads
@@ -59,10 +70,44 @@ private func sameTrafficSeconds(count n: Int, threads: Int) -> Double {
                 let d = g.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
                 t.storeBytes(of: t.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self) + d, toByteOffset: offset, as: SIMD16<Float>.self)
                 v.storeBytes(of: v.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self) + d, toByteOffset: offset, as: SIMD16<Float>.self)
+                if both {
+                    w.storeBytes(of: w.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self) + d, toByteOffset: offset, as: SIMD16<Float>.self)
+                }
                 i += 1
             }
         }
     }
+}
+
+/// The gradient of L(θ) = Σᵢ cᵢθᵢ with every cᵢ = 10⁻³, as the tape produces it: the scalars of
+/// the user tensor `Tensor(shape: [n], repeating: 1e-3)` (∂L/∂θᵢ = 1·cᵢ exactly), flagged known
+/// finite by the tape's check. Nothing writes to it afterwards, so every step sees it flagged.
+func tapeGradient(count n: Int) -> Tensor {
+    let layout = ParameterLayout.flat(count: n)
+    let c = Tensor(shape: [n], repeating: 1e-3)
+    let (_, gradient) = valueWithGradient(at: Tensor(shape: [n], repeating: 1), in: layout) { tape in
+        (tape.parameter(layout.segments[0]) * tape.constant(c)).sum()
+    }
+    guard gradient.isKnownFinite && gradient == c else { fatalError("the tape's gradient of Σ cᵢθᵢ should be c, flagged") }
+    return gradient
+}
+
+/// The median and range of `rounds` ratios reference/measured, each pair timed back to back so a
+/// shared machine's state moves both sides together.
+private func alternatingRatios(rounds: Int = 5, _ reference: () -> Double, _ measured: () -> Double)
+    -> (median: Double, low: Double, high: Double, best: Double, rounds: Int) {
+    var ratios: [Double] = [], best = Double.infinity
+    for _ in 0..<rounds {
+        let r = reference(), m = measured()
+        best = min(best, m)
+        ratios.append(r / m)
+    }
+    ratios.sort()
+    return (ratios[ratios.count / 2], ratios[0], ratios[ratios.count - 1], best, rounds)
+}
+
+private func spread(_ ratios: (median: Double, low: Double, high: Double, best: Double, rounds: Int), _ versus: String) -> String {
+    String(format: "%@ (%d rounds: %.2f–%.2f)", versus, ratios.rounds, ratios.low, ratios.high)
 }
 
 func benchOptimizers(_ table: inout BenchTable) {
@@ -91,15 +136,88 @@ func benchOptimizers(_ table: inout BenchTable) {
 
         var checked = try! SGD(layout: layout, learningRate: 1e-3, momentum: 0.9)
         let step = secondsPerCall(repeats: 5, minimumSeconds: 0.2) { try! checked.step(&theta, gradient: gradient) }
-        table.add("optim", "momentum step 10M, finiteness check (\(threads)t)", value: Double(n) / step / 1e6, unit: "M par/s",
-                  ratio: update / step, versus: "unchecked")
+        table.add("optim", "momentum 10M, check, user tensor (\(threads)t)", value: Double(n) / step / 1e6,
+                  unit: "M par/s", ratio: update / step, versus: "unchecked")
+
+        // The same step on the tape's (flagged) gradient: the check was made by the tape. Five
+        // rounds, each the unchecked step then the checked one on the same gradient, θ and
+        // velocity (one optimizer whose policy is switched: the state keeps its buffers), so only
+        // the check differs; for the user tensor and for the tape's gradient.
+        let flagged = tapeGradient(count: n)
+        var same = try! SGD(layout: layout, learningRate: 1e-3, momentum: 0.9)
+        func momentumSeconds(_ policy: NonFiniteGradientPolicy, _ g: Tensor) -> Double {
+            same = same.withNonFiniteGradientPolicy(policy)
+            return secondsPerCall(repeats: 5, minimumSeconds: 0.2) { try! same.step(&theta, gradient: g) }
+        }
+        let user = alternatingRatios({ momentumSeconds(.propagate, gradient) }, { momentumSeconds(.throwError, gradient) })
+        table.add("optim", "momentum 10M, check, user tensor ×5 (\(threads)t)", value: Double(n) / user.best / 1e6,
+                  unit: "M par/s", ratio: user.median, versus: spread(user, "unchecked"))
+        let tape = alternatingRatios({ momentumSeconds(.propagate, flagged) }, { momentumSeconds(.throwError, flagged) })
+        table.add("optim", "momentum 10M, check, tape gradient ×5 (\(threads)t)", value: Double(n) / tape.best / 1e6,
+                  unit: "M par/s", ratio: tape.median, versus: spread(tape, "unchecked"))
 
         // Adam moves 28 bytes per parameter (θ, g, m, v read; θ, m, v written) against momentum's 20.
         var adam = try! Adam(layout: layout, learningRate: 1e-3)
         let adamStep = secondsPerCall(repeats: 5, minimumSeconds: 0.2) { try! adam.step(&theta, gradient: gradient) }
-        table.add("optim", "Adam step 10M (\(threads)t)", value: Double(n) / adamStep / 1e6, unit: "M par/s",
+        table.add("optim", "Adam step 10M, user tensor (\(threads)t)", value: Double(n) / adamStep / 1e6, unit: "M par/s",
                   ratio: step / adamStep, versus: "momentum")
+        var adamUnchecked = try! Adam(layout: layout, learningRate: 1e-3).withNonFiniteGradientPolicy(.propagate)
+        let adamTraffic = { sameTrafficSeconds(count: n, threads: threads, stateBuffers: 2) }
+        let adamBound = alternatingRatios(adamTraffic) {
+            secondsPerCall(repeats: 5, minimumSeconds: 0.2) { try! adamUnchecked.step(&theta, gradient: gradient) }
+        }
+        table.add("optim", "Adam 10M unchecked vs same traffic (\(threads)t)", value: 28 * Double(n) / adamBound.best / 1e9,
+                  unit: "GB/s", ratio: adamBound.median, versus: spread(adamBound, "θ,m,v += g (28 B/par)"))
+        let adamTape = alternatingRatios(adamTraffic) {
+            secondsPerCall(repeats: 5, minimumSeconds: 0.2) { try! adam.step(&theta, gradient: flagged) }
+        }
+        table.add("optim", "Adam 10M tape gradient vs same traffic (\(threads)t)", value: 28 * Double(n) / adamTape.best / 1e9,
+                  unit: "GB/s", ratio: adamTape.median, versus: spread(adamTape, "θ,m,v += g (28 B/par)"))
         blackHole(theta)
+    }
+
+    // The producer's side: value and gradient of Σ cᵢθᵢ over 10M parameters on a kept tape, with
+    // the tape's finiteness check off and on (on, it is one more read of the 40 MB gradient: the
+    // multiply's pullback writes it whole before the check runs). Then an MLP 784-256-256-10 on a
+    // batch of 128, whose segments (at most 784×256 floats, 0.8 MB) are checked in cache. On one
+    // thread everything runs on the calling thread, so those rows take its CPU time (time spent
+    // descheduled while a neighbour runs does not count); on two, wall-clock time.
+    for threads in [1, 2] {
+        Parallelism.maximumThreadCount = threads
+        let clockName = threads == 1 ? "CPU ms" : "ms"
+        func timed(_ body: () -> Void) -> Double {
+            threads == 1 ? cpuSecondsPerCall(repeats: 5, minimumSeconds: 0.2, body)
+                         : secondsPerCall(repeats: 5, minimumSeconds: 0.2, body)
+        }
+        let c = Tensor(shape: [n], repeating: 1e-3), point = Tensor(shape: [n], repeating: 1)
+        let tape = Tape()
+        func linearCost(_ checking: Bool) -> Double {
+            tape.checksGradientFiniteness = checking
+            return timed {
+                blackHole(tape.valueWithGradient(at: point, in: layout) { tape in
+                    (tape.parameter(layout.segments[0]) * tape.constant(c)).sum()
+                })
+            }
+        }
+        let linear = alternatingRatios({ linearCost(false) }, { linearCost(true) })
+        table.add("optim", "tape Σcθ 10M value+gradient, checked (\(threads)t)", value: linear.best * 1e3, unit: clockName,
+                  ratio: linear.median, versus: spread(linear, "unchecked backward"))
+
+        let problem = Problem(sizes: [784, 256, 256, 10], activation: .relu, batch: 128, examples: 2048)
+        let batch = problem.batches[0].indices
+        let labels = batch.map { problem.labels[$0] }
+        let mlpTape = Tape()
+        func mlpCost(_ checking: Bool) -> Double {
+            mlpTape.checksGradientFiniteness = checking
+            return timed {
+                blackHole(mlpTape.valueWithGradient(at: problem.parameters, in: problem.model.layout) { tape in
+                    softmaxCrossEntropy(logits: problem.model(tape.constant(problem.inputs).gatheringRows(batch)), labels: labels).mean()
+                })
+            }
+        }
+        let mlp = alternatingRatios({ mlpCost(false) }, { mlpCost(true) })
+        table.add("optim", "tape MLP784 b128 fwd+bwd, checked (\(threads)t)", value: mlp.best * 1e3, unit: clockName,
+                  ratio: mlp.median, versus: spread(mlp, "unchecked backward"))
     }
 
     // The noise alone: 10M normals added block by block into L1-sized buffers, one per thread — the

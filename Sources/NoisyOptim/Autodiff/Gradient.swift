@@ -12,6 +12,10 @@ extension Tape {
     /// The gradient shares its buffer with this tape until the next call, which reuses the buffer
     /// if the caller no longer holds it (so a steady training loop allocates no gradient); a caller
     /// who writes to it gets a copy first, as with any `Tensor`.
+    ///
+    /// Each segment of the gradient is checked for NaN and ±∞ as backward finishes it, while it is
+    /// in cache; a gradient found finite carries that fact, so an optimizer's `step` does not read
+    /// it again for its non-finite-gradient check (a write to the gradient forgets the fact).
     public func valueWithGradient(at parameters: Tensor, in layout: ParameterLayout,
                                   _ body: (Tape) throws -> Variable) rethrows -> (value: Float, gradient: Tensor) {
         beginRecording(parameters: parameters, layout: layout)

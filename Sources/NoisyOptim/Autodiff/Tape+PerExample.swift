@@ -22,8 +22,12 @@ struct PerExampleBuffers {
     var loopTape: Tape?
 
     /// `buffer` when it has `shape` and no caller holds it, else a fresh tensor stored in it.
+    /// Either way its scalars are about to be overwritten, so it is not flagged as known finite.
     static func reusable(_ buffer: inout Tensor?, shape: [Int]) -> Tensor {
-        if buffer?.shape == shape, isKnownUniquelyReferenced(&buffer!.storage) { return buffer! }
+        if buffer?.shape == shape, isKnownUniquelyReferenced(&buffer!.storage) {
+            buffer!.storage.knownFinite = false
+            return buffer!
+        }
         let fresh = Tensor(uninitializedShape: shape)
         buffer = fresh
         return fresh
@@ -68,6 +72,9 @@ extension Tape {
     /// ℓ of `kept[r]` with the other examples absent; a loss whose ℓᵢ uses other examples' data
     /// (batch statistics) has no per-example gradient in that sense.
     ///
+    /// The gradient and the clipped sum are checked for NaN and ±∞ segment by segment as they are
+    /// written, and carry the result, so an optimizer's step on them skips its own check's read.
+    ///
     /// The gradient and the matrix share their buffers with this tape until the next call, which
     /// reuses them when the caller no longer holds them. Bookkeeping of O(B + ops) is allocated
     /// per call; the B × P matrix is not.
@@ -110,7 +117,10 @@ extension Tape {
         // unweighted, only to be discarded. The one-pass sums below and the loop form Σᵢ Wᵢ∇ℓᵢ.
         for node in parameterNodes where node >= 0 { nodes[node].requiresGradient = false }
         backward(from: losses.sum()) // seed 1 on every ℓᵢ: δ holds the unweighted ∂ℓᵢ/∂yᵢ
-        let gradient = flatGradient  // every segment is written below: one-pass, loop or zero
+        // Every segment is written below (one-pass, loop or zero), after backward flagged the
+        // zeros it left as finite: the flag is set again only from the checks of those writes.
+        flatGradient.storage.knownFinite = false
+        let gradient = flatGradient
         for segment in plan.unusedSegments { (gradient.storage.pointer + segment.offset).update(repeating: 0, count: segment.count) }
         let linears = plan.linears.map { linear in
             OnePassLinear(input: nodes[linear.input].value, inputs: nodes[linear.input].shape[1],
@@ -125,8 +135,12 @@ extension Tape {
         if let matrix {
             writeOnePassRows(linears, rows: rows, matrix: matrix.storage.pointer, columns: columns, zeroSegments: plan.unusedSegments)
         }
+        // Whether the gradient's one-pass and loop segments are finite (the rest are zeros).
+        var gradientIsFinite = true
         if request.includesGradient {
-            w.withUnsafeBufferPointer { addWeightedSums(linears, rows: rows, coefficients: $0.baseAddress!, into: gradient.storage.pointer) }
+            gradientIsFinite = w.withUnsafeBufferPointer {
+                addWeightedSums(linears, rows: rows, coefficients: $0.baseAddress!, into: gradient.storage.pointer)
+            }
         }
 
         // The loop: each example recorded alone on a second tape (this one's arena holds the
@@ -163,9 +177,10 @@ extension Tape {
             }
             if request.includesGradient {
                 for segment in plan.loopSegments { (gradient.storage.pointer + segment.offset).update(repeating: 0, count: segment.count) }
-                w.withUnsafeBufferPointer {
+                let loopIsFinite = w.withUnsafeBufferPointer {
                     addLoopSums(plan.loopSegments, rows: packed, rowCount: rows, coefficients: $0.baseAddress!, into: gradient.storage.pointer)
                 }
+                gradientIsFinite = gradientIsFinite && loopIsFinite
             }
         }
 
@@ -180,18 +195,21 @@ extension Tape {
             for segment in plan.unusedSegments + plan.loopSegments {
                 (out.storage.pointer + segment.offset).update(repeating: 0, count: segment.count)
             }
-            coefficients.withUnsafeBufferPointer { c in
-                addWeightedSums(linears, rows: rows, coefficients: c.baseAddress!, into: out.storage.pointer)
-                if let loopRows {
-                    addLoopSums(plan.loopSegments, rows: loopRows, rowCount: rows, coefficients: c.baseAddress!, into: out.storage.pointer)
-                }
+            let clippedIsFinite = coefficients.withUnsafeBufferPointer { c in
+                let onePass = addWeightedSums(linears, rows: rows, coefficients: c.baseAddress!, into: out.storage.pointer)
+                guard let loopRows else { return onePass }
+                let loop = addLoopSums(plan.loopSegments, rows: loopRows, rowCount: rows, coefficients: c.baseAddress!,
+                                       into: out.storage.pointer)
+                return onePass && loop
             }
+            out.storage.knownFinite = clippedIsFinite
             clipped = out
         }
 
         let perExample = PerExampleGradients(
             indices: examples, weights: w, losses: lossValues, squaredNorms: norms.map { Float($0) }, matrix: matrix,
             clippingNorm: request.clippingNorm, clippedGradient: clipped, loopSegments: plan.loopSegments)
+        if request.includesGradient { gradient.storage.knownFinite = gradientIsFinite }
         // Without the gradient, its buffer holds the last evaluation's: return the clipped sum.
         return (value, request.includesGradient ? gradient : clipped!, perExample)
     }
@@ -239,9 +257,11 @@ extension Tape {
     }
 
     /// Writes Σᵢ cᵢ·xᵢδᵢᵀ = Xᵀ·diag(c)·Δ and Σᵢ cᵢδᵢ = cᵀ·Δ into the one-pass segments of `flat`
-    /// (rows ≥ 1).
+    /// (rows ≥ 1), and returns whether all of them are finite: each segment is checked right
+    /// after it is written, while it is in cache.
     private func addWeightedSums(_ linears: [OnePassLinear], rows: Int, coefficients c: UnsafePointer<Float>,
-                                 into flat: UnsafeMutablePointer<Float>) {
+                                 into flat: UnsafeMutablePointer<Float>) -> Bool {
+        var allFinite = true
         for linear in linears {
             let m = linear.inputs, k = linear.outputs
             guard let delta = linear.delta else {
@@ -262,19 +282,23 @@ extension Tape {
                     runGEMM(transposeA: true, transposeB: false, m: m, n: k, k: rows, scaled, lda: m, delta, ldb: k,
                             beta: 0, flat + linear.weightOffset, ldc: k)
                 }
+                allFinite = allFinite && Kernels.allFinite(flat + linear.weightOffset, count: m * k)
             }
             if linear.biasOffset >= 0 {
                 // cᵀ·Δ as B scaled adds: a 1-row GEMM would cost more in setup than in arithmetic.
                 let out = flat + linear.biasOffset
                 Kernels.scaledCopy(delta, scale: c[0], out, count: k)
                 for r in 1..<rows { Kernels.addScaled(delta + r * k, scale: c[r], to: out, count: k) }
+                allFinite = allFinite && Kernels.allFinite(out, count: k)
             }
         }
+        return allFinite
     }
 
-    /// Adds Σᵣ cᵣ·(row r of `packed`) into the loop segments of `flat`.
+    /// Adds Σᵣ cᵣ·(row r of `packed`) into the loop segments of `flat`, and returns whether they
+    /// are all finite afterwards.
     private func addLoopSums(_ segments: [ParameterSegment], rows packed: UnsafePointer<Float>, rowCount: Int,
-                             coefficients c: UnsafePointer<Float>, into flat: UnsafeMutablePointer<Float>) {
+                             coefficients c: UnsafePointer<Float>, into flat: UnsafeMutablePointer<Float>) -> Bool {
         let width = segments.reduce(0) { $0 + $1.count }
         for r in 0..<rowCount {
             var column = 0
@@ -283,6 +307,7 @@ extension Tape {
                 column += segment.count
             }
         }
+        return segments.allSatisfy { Kernels.allFinite(flat + $0.offset, count: $0.count) }
     }
 }
 

@@ -34,7 +34,7 @@ extension Tape {
         let dependence = rowDependence(rows: rows)
         var uses = [Int](repeating: 0, count: nodes.count)
         for node in nodes {
-            let (a, b, c) = operands(of: node.operation)
+            let (a, b, c) = node.operation.operands
             if a >= 0 { uses[a] += 1 }
             if b >= 0 { uses[b] += 1 }
             if c >= 0 { uses[c] += 1 }
@@ -82,7 +82,7 @@ extension Tape {
         var state = [RowDependence](repeating: .none, count: nodes.count)
         for n in nodes.indices {
             let node = nodes[n]
-            let (a, b, c) = operands(of: node.operation)
+            let (a, b, c) = node.operation.operands
             let worst = Swift.max(a < 0 ? .none : state[a], b < 0 ? .none : state[b], c < 0 ? .none : state[c])
             if worst == .mixed {
                 state[n] = .mixed
@@ -126,25 +126,5 @@ extension Tape {
             }
         }
         return state
-    }
-
-    /// The node operands of an operation, −1 where there are fewer than three.
-    func operands(of operation: TapeOperation) -> (Int, Int, Int) {
-        switch operation {
-        case .leaf: (-1, -1, -1)
-        case let .add(a, b), let .subtract(a, b), let .multiply(a, b), let .divide(a, b): (a, b, -1)
-        case let .affine(x, _): (x, -1, -1)
-        case let .matmul(a, b, _, _): (a, b, -1)
-        case let .linear(x, w, b): (x, w, b)
-        case let .transpose(x), let .reshape(x): (x, -1, -1)
-        case let .gatherRows(x, _): (x, -1, -1)
-        case let .sum(x, _): (x, -1, -1)
-        case let .sumAlongAxis(x, _, _, _, _): (x, -1, -1)
-        case let .unary(x, _): (x, -1, -1)
-        case let .logSoftmax(x): (x, -1, -1)
-        case let .softmaxCrossEntropy(logits, _, _): (logits, -1, -1)
-        case let .squaredError(p, t): (p, t, -1)
-        case let .weightedSum(x, w): (x, w, -1)
-        }
     }
 }

@@ -51,6 +51,20 @@ public final class Tape {
     @exclusivity(unchecked) var parameterNodes: [Int] = []
     /// The flat gradient handed to callers; reused when they no longer hold it.
     @exclusivity(unchecked) var flatGradient = Tensor(uninitializedShape: [0])
+    /// The first node that reads each parameter leaf, as (node, segment position), in recording
+    /// order and so sorted by node. A pullback writes only its operands' gradients, and an
+    /// operand comes before the node that reads it; backward runs the nodes in reverse, so once
+    /// it has passed a segment's first reader nothing writes that segment's gradient again: the
+    /// gradient is final there, and just written (still in cache) for its finiteness check.
+    @exclusivity(unchecked) var segmentFinishers: [(node: Int, segment: Int)] = []
+    /// Per segment position: whether the recording has a first reader of its leaf yet.
+    @exclusivity(unchecked) var segmentHasReader: [Bool] = []
+    /// Per segment position: whether this backward pass has checked its gradient's finiteness.
+    @exclusivity(unchecked) var segmentChecked: [Bool] = []
+    /// Whether backward checks the finiteness of each parameter gradient as it is finished and
+    /// flags an all-finite flat gradient (`Tensor.isKnownFinite`), so the optimizer's step need not
+    /// read it again. Off only for the bench, which times backward with and without the check.
+    package var checksGradientFiniteness = true
     /// The per-example matrix and loop buffers, reused the same way (Tape+PerExample.swift).
     var perExampleBuffers = PerExampleBuffers()
 
@@ -74,12 +88,17 @@ public final class Tape {
         hasRunBackward = false
         isRecording = true
         parameterNodes.removeAll(keepingCapacity: true)
+        segmentFinishers.removeAll(keepingCapacity: true)
+        segmentHasReader.removeAll(keepingCapacity: true)
         if let parameters, let layout {
             check(parameters.shape == [layout.count],
                          "the parameters have shape \(parameters.shape) but the layout needs a flat vector of shape [\(layout.count)]")
             self.parameters = parameters
             self.layout = layout
-            for _ in layout.segments { parameterNodes.append(-1) }
+            for _ in layout.segments {
+                parameterNodes.append(-1)
+                segmentHasReader.append(false)
+            }
         }
     }
 
@@ -116,9 +135,27 @@ public final class Tape {
     @inline(__always)
     func append(_ operation: TapeOperation, shape: TapeShape, value: UnsafeMutablePointer<Float>,
                 requiresGradient: Bool) -> Variable {
+        if !parameterNodes.isEmpty {
+            let (a, b, c) = operation.operands
+            noteReader(a)
+            noteReader(b)
+            noteReader(c)
+        }
         nodes.append(TapeNode(operation: operation, shape: shape, count: shape.count, value: value,
                               requiresGradient: requiresGradient))
         return Variable(tape: self, index: nodes.count - 1, generation: generation)
+    }
+
+    /// Records the node about to be appended as the first reader of `operand` when that is a
+    /// parameter leaf no node has read yet (see `segmentFinishers`).
+    @inline(__always)
+    private func noteReader(_ operand: Int) {
+        guard operand >= 0 else { return }
+        let segment = Int(nodes[operand].parameterSegment)
+        if segment >= 0 && !segmentHasReader[segment] {
+            segmentHasReader[segment] = true
+            segmentFinishers.append((node: nodes.count, segment: segment))
+        }
     }
 
     /// Fresh arena memory for `count` scalars, valid until the next recording starts.
@@ -167,6 +204,7 @@ public final class Tape {
         }
         let variable = append(.leaf, shape: TapeShape(segment.shape), value: parameters.storage.pointer + segment.offset,
                               requiresGradient: true)
+        nodes[variable.index].parameterSegment = Int32(position)
         parameterNodes[position] = variable.index
         return variable
     }
@@ -204,6 +242,11 @@ public final class Tape {
     /// Runs the pullbacks from `root` back to the inputs, accumulating the gradient of
     /// Σ seed ⊙ root into every variable it depends on.
     ///
+    /// In a recording over a parameter layout, each segment's gradient is checked for NaN and ±∞
+    /// right after the pullback that finishes it (that of the first node reading the segment,
+    /// while the values are still in cache); when every segment is finite, the flat gradient is
+    /// flagged as known finite, and an optimizer's step skips its own read of it.
+    ///
     /// - Parameters:
     ///   - root: the variable to differentiate; without a seed it must hold one scalar.
     ///   - seed: ∂L/∂root for a root of any shape (a vector-Jacobian product); defaults to 1.
@@ -220,6 +263,8 @@ public final class Tape {
                          "backward from a variable of shape \(rootShape.array) needs a seed gradient of that shape; only a one-element result has the implicit seed 1")
         }
         let flat = bindParameterGradients()
+        let checks = flat != nil && checksGradientFiniteness
+        var allFinite = true
         if nodes[rootIndex].requiresGradient {
             let (g, _) = gradientSlot(rootIndex)
             if let seed {
@@ -227,22 +272,48 @@ public final class Tape {
             } else {
                 g.pointee = 1
             }
+            // Segments first read after the root are never reached (their readers do not run).
+            var finisher = segmentFinishers.count
+            while finisher > 0 && segmentFinishers[finisher - 1].node > rootIndex { finisher -= 1 }
             for i in stride(from: rootIndex, through: 0, by: -1) {
                 let node = nodes[i]
-                guard node.requiresGradient, node.gradientIsWritten, let g = node.gradient else { continue }
-                pullback(node, gradient: g)
+                if node.requiresGradient, node.gradientIsWritten, let g = node.gradient {
+                    pullback(node, gradient: g)
+                }
+                // Node i is the first reader of these segments: their gradients are final now.
+                while finisher > 0 && segmentFinishers[finisher - 1].node == i {
+                    finisher -= 1
+                    if checks && allFinite { allFinite = checkSegment(segmentFinishers[finisher].segment, flat!) }
+                }
             }
         }
-        if let flat { zeroUnreachedSegments(flat) }
+        if let flat {
+            allFinite = finishParameterGradients(flat, allFinite: checks && allFinite)
+            flatGradient.storage.knownFinite = checks && allFinite
+        }
+    }
+
+    /// Whether the gradient of the segment at `position`, now final, is finite (true when no
+    /// gradient reached it: it will be zero-filled); marks it checked.
+    private func checkSegment(_ position: Int, _ flat: UnsafeMutablePointer<Float>) -> Bool {
+        segmentChecked[position] = true
+        guard nodes[parameterNodes[position]].gradientIsWritten else { return true }
+        let segment = layout!.segments[position]
+        return Kernels.allFinite(flat + segment.offset, count: segment.count)
     }
 
     /// Points each parameter node's gradient into the flat gradient buffer, which is reused
-    /// unless a caller still holds the previous one.
+    /// unless a caller still holds the previous one. A reused buffer is about to be overwritten,
+    /// so it loses its known-finite flag here; backward sets it again once it has checked the new
+    /// values.
     private func bindParameterGradients() -> UnsafeMutablePointer<Float>? {
         guard let layout else { return nil }
         if flatGradient.count != layout.count || !isKnownUniquelyReferenced(&flatGradient.storage) {
             flatGradient = Tensor(uninitializedShape: [layout.count])
         }
+        flatGradient.storage.knownFinite = false
+        segmentChecked.removeAll(keepingCapacity: true)
+        for _ in layout.segments { segmentChecked.append(false) }
         let flat = flatGradient.storage.pointer
         for (position, node) in parameterNodes.enumerated() where node >= 0 {
             nodes[node].gradient = flat + layout.segments[position].offset
@@ -252,15 +323,21 @@ public final class Tape {
     }
 
     /// Writes zeros into the segments no gradient reached (unused, or not on the root's path):
-    /// the flat gradient is never zero-filled as a whole.
-    private func zeroUnreachedSegments(_ flat: UnsafeMutablePointer<Float>) {
-        guard let layout else { return }
+    /// the flat gradient is never zero-filled as a whole. With `checking`, also checks any
+    /// reached segment no first reader finished (a root that is itself a parameter leaf, whose
+    /// gradient is the seed) and returns whether every segment is finite.
+    private func finishParameterGradients(_ flat: UnsafeMutablePointer<Float>, allFinite checking: Bool) -> Bool {
+        guard let layout else { return false }
+        var allFinite = checking
         for (position, segment) in layout.segments.enumerated() {
             let node = parameterNodes[position]
             if node < 0 || !nodes[node].gradientIsWritten {
                 (flat + segment.offset).update(repeating: 0, count: segment.count)
+            } else if allFinite && !segmentChecked[position] {
+                allFinite = Kernels.allFinite(flat + segment.offset, count: segment.count)
             }
         }
+        return allFinite
     }
 
     /// The gradient buffer of node `input` and whether the caller must add to it (`true`) or

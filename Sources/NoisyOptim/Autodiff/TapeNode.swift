@@ -28,6 +28,24 @@ enum TapeOperation {
     case softmaxCrossEntropy(logits: Int, probabilities: UnsafeMutablePointer<Float>, labelsStart: Int)
     case squaredError(Int, Int)
     case weightedSum(Int, weights: Int)
+
+    /// The nodes this operation reads, −1 in unused slots. Its pullback writes the gradients of
+    /// these nodes and of no other (every write goes through `Tape.gradientSlot` with an operand
+    /// index), which is what lets the tape tell when a parameter's gradient is final (see
+    /// `Tape.segmentFinishers`). A new case must list its operands here.
+    var operands: (Int, Int, Int) {
+        switch self {
+        case .leaf: return (-1, -1, -1)
+        case let .add(a, b), let .subtract(a, b), let .multiply(a, b), let .divide(a, b),
+             let .squaredError(a, b), let .weightedSum(a, b):
+            return (a, b, -1)
+        case let .matmul(a, b, _, _): return (a, b, -1)
+        case let .linear(x, w, b): return (x, w, b)
+        case let .affine(x, _), let .transpose(x), let .reshape(x), let .gatherRows(x, _), let .sum(x, _),
+             let .sumAlongAxis(x, _, _, _, _), let .unary(x, _), let .logSoftmax(x), let .softmaxCrossEntropy(x, _, _):
+            return (x, -1, -1)
+        }
+    }
 }
 
 /// The elementwise functions whose pullback needs only the input or the output.
@@ -45,6 +63,9 @@ struct TapeNode {
     /// Whether `gradient` holds a contribution yet (if not, the next one overwrites it).
     var gradientIsWritten = false
     var requiresGradient: Bool
+    /// For the leaf of a parameter segment, the segment's position in the layout; −1 otherwise.
+    /// (Fits in the node's padding: the stride stays 160 bytes.)
+    var parameterSegment: Int32 = -1
 
     init(operation: TapeOperation, shape: TapeShape, count: Int, value: UnsafeMutablePointer<Float>, requiresGradient: Bool) {
         self.operation = operation

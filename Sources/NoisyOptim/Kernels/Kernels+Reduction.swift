@@ -88,3 +88,56 @@ extension Kernels {
         return i
     }
 }
+
+// MARK: - Finiteness
+
+extension Kernels {
+    /// Σ (xᵢ − xᵢ) over one stretch: exactly 0 when every xᵢ is finite and NaN otherwise (∞ − ∞
+    /// and NaN − NaN are NaN, and a NaN survives every later add). Two vector operations per 16
+    /// scalars and four independent accumulators, so a stretch in cache costs little more than
+    /// loading it.
+    @inline(__always)
+    static func blockFiniteProbe(_ x: UnsafePointer<Float>, count: Int) -> Float {
+        var p0 = Vector(), p1 = Vector(), p2 = Vector(), p3 = Vector()
+        var i = 0
+        while i + 64 <= count {
+            let a = loadVector(x + i), b = loadVector(x + i + 16)
+            let c = loadVector(x + i + 32), d = loadVector(x + i + 48)
+            p0 += a - a
+            p1 += b - b
+            p2 += c - c
+            p3 += d - d
+            i += 64
+        }
+        while i + 16 <= count {
+            let a = loadVector(x + i)
+            p0 += a - a
+            i += 16
+        }
+        if i < count {
+            let a = loadPartialVector(x + i, count: count - i) // padding 0 is finite
+            p1 += a - a
+        }
+        return ((p0 + p1) + (p2 + p3)).sum()
+    }
+
+    /// Whether no element is NaN or ±∞, in one read of `x`: on the calling thread below
+    /// `parallelThreshold` elements, else over fixed blocks split across threads (with a probe
+    /// per block on the stack, so nothing is allocated on the heap for any realistic count).
+    static func allFinite(_ x: UnsafePointer<Float>, count: Int) -> Bool {
+        if count <= parallelThreshold { return blockFiniteProbe(x, count: count) == 0 }
+        let blocks = (count + reductionBlock - 1) / reductionBlock
+        return withUnsafeTemporaryAllocation(of: Float.self, capacity: blocks) { probes in
+            let out = probes.baseAddress!
+            Parallel.forEachChunk(count: blocks, minimumChunk: max(1, parallelThreshold / reductionBlock)) { range in
+                for block in range {
+                    let start = block * reductionBlock
+                    out[block] = blockFiniteProbe(x + start, count: min(reductionBlock, count - start))
+                }
+            }
+            var probe: Float = 0
+            for block in 0..<blocks { probe += out[block] }
+            return probe == 0
+        }
+    }
+}

@@ -254,15 +254,34 @@ extension Kernels {
 
     /// Adam's step in one pass: d = ±g, the moments and direction of `adam`, then θ = θ + α·d.
     /// Not inlined, for the reason given at `adam`.
+    ///
+    /// With sign +1 (no `maximize`) the loop reads d = g without multiplying: 1·g is g exactly, and
+    /// the multiply was one of the 16 vector operations per 4 lanes of a loop whose single-thread
+    /// speed is set by its arithmetic (the divider's √ and ÷) about as much as by memory.
     @inline(never)
     static func adamStep(_ g: UnsafePointer<Float>, sign: Float, parameters theta: UnsafeMutablePointer<Float>,
                          m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, count: Int, alpha: Float,
                          beta1: Float, beta2: Float, correction1: Float, correction2: Float, epsilon: Float) {
         let constants = AdamConstants(beta1: beta1, beta2: beta2, correction1: correction1, correction2: correction2,
                                       epsilon: epsilon)
-        let a = Vector(repeating: alpha), sg = Vector(repeating: sign)
+        if sign == 1 {
+            adamStepLoop(g, sign: nil, parameters: theta, m: m, v: v, count: count, alpha: alpha, constants)
+        } else {
+            adamStepLoop(g, sign: sign, parameters: theta, m: m, v: v, count: count, alpha: alpha, constants)
+        }
+    }
+
+    /// The loop of `adamStep`, d = g·sign (or g when `sign` is nil); inlined into each branch, so
+    /// each gets its own copy with the multiply there or not.
+    @inline(__always)
+    private static func adamStepLoop(_ g: UnsafePointer<Float>, sign: Float?, parameters theta: UnsafeMutablePointer<Float>,
+                                     m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, count: Int,
+                                     alpha: Float, _ constants: AdamConstants) {
+        let a = Vector(repeating: alpha), sg = Vector(repeating: sign ?? 1)
+        let negate = sign != nil
         forEachLaneGroup(count: count) { i, lanes in
-            let direction = adamLanes(loadLanes(g + i, lanes) * sg, m: m + i, v: v + i, lanes: lanes, constants)
+            let gradient = loadLanes(g + i, lanes)
+            let direction = adamLanes(negate ? gradient * sg : gradient, m: m + i, v: v + i, lanes: lanes, constants)
             storeLanes(loadLanes(theta + i, lanes) + a * direction, theta + i, lanes)
         }
     }

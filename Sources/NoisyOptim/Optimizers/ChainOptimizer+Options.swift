@@ -60,7 +60,8 @@ extension ChainOptimizer {
         return copy
     }
 
-    /// What a gradient with NaN or ±∞ does (default `.throwError`).
+    /// What a gradient with NaN or ±∞ does (default `.throwError`); see `NonFiniteGradientPolicy`
+    /// for where the check is made.
     public func withNonFiniteGradientPolicy(_ policy: NonFiniteGradientPolicy) -> ChainOptimizer {
         var copy = self
         copy.nonFiniteGradientPolicy = policy

@@ -30,9 +30,18 @@
 /// and the buffers written) once, block by block, with every link of the chain applied to a block
 /// while it sits in L1; when only one link acts (plain momentum, Adam, with the learning rate
 /// folded in), its fused kernel runs alone. Blocks are split over `Parallelism.maximumThreadCount`
-/// threads; results never depend on the thread count. A finiteness check reads the gradient once
-/// before anything is written, so that a non-finite gradient can be refused with parameters and
-/// state untouched; when the chain clips by global norm, the same pass computes the norm.
+/// threads; results never depend on the thread count.
+///
+/// A non-finite gradient (a NaN or ±∞ anywhere) is refused before anything is written, so
+/// parameters and state stay untouched (`withNonFiniteGradientPolicy`). Where the check happens
+/// depends on where the gradient came from. A gradient from the tape (`valueWithGradient`,
+/// `objective(in:)`, `MLP.objective`, a per-example evaluation, DP-SGD's noisy sum) was checked
+/// segment by segment as it was produced, while each segment was still in cache, and carries that
+/// fact with it; the step then reads it only once, in the update itself. Any other tensor (yours,
+/// or the tape's after you wrote to it: a write forgets the fact) is read once more before the
+/// update, which costs about a fifth of a memory-bound momentum step. When the chain clips by
+/// global norm, or a link reads the whole gradient while planning, that pass runs anyway and
+/// checks finiteness on the way.
 public struct ChainOptimizer<Rule: GradientTransform, Update: GradientTransform>: Optimizer {
     /// The whole chain: clipping → gradient noise → the rule → the learning rate → the update
     /// transform → parameter noise.
@@ -47,7 +56,8 @@ public struct ChainOptimizer<Rule: GradientTransform, Update: GradientTransform>
     public internal(set) var learningRate: Schedule
     /// Ascend instead of descend (PyTorch's `maximize`): the chain sees −g.
     public internal(set) var maximize = false
-    /// What a non-finite gradient does.
+    /// What a non-finite gradient does (checked as the type's documentation says: by the tape as it
+    /// produced the gradient, or by the step in a pass of its own).
     public internal(set) var nonFiniteGradientPolicy = NonFiniteGradientPolicy.throwError
     /// Where the closure step's sampling vector W comes from. nil means a deterministic objective
     /// (a quadratic, a full-batch loss the objective sums itself): it is called with
@@ -93,6 +103,15 @@ public struct ChainOptimizer<Rule: GradientTransform, Update: GradientTransform>
 
     // MARK: - Steps
 
+    /// One step along `gradient`, the gradient at `perturbedPoint(parameters)`.
+    ///
+    /// Unless the policy is `.propagate`, a gradient with a NaN or ±∞ is refused first (thrown, or
+    /// skipped) with parameters and state untouched. A gradient the tape produced and checked
+    /// (`Tensor`'s internal known-finite flag, cleared by any write to it) is not read for this: the
+    /// tape counted its non-finite values segment by segment, right after the pullback that
+    /// finished each one, so the step moves only the update's own bytes. Any other gradient is read
+    /// once more before anything is written. Global-norm clipping, and links that read the whole
+    /// gradient while planning, need that pass anyway and check finiteness in it.
     @discardableResult
     public mutating func step(_ parameters: inout Tensor, gradient: Tensor) throws -> StepReport {
         let n = layout.count
@@ -101,7 +120,10 @@ public struct ChainOptimizer<Rule: GradientTransform, Update: GradientTransform>
 
         var norm: Float? = nil
         let wantsGradient = transform.needsGradient
-        if transform.needsGradientNorm || wantsGradient || nonFiniteGradientPolicy != .propagate {
+        // A known-finite gradient was checked where it was produced (see above): the read that
+        // follows is needed only for the norm or a planning link, never for the check alone.
+        let needsCheck = nonFiniteGradientPolicy != .propagate && !gradient.isKnownFinite
+        if transform.needsGradientNorm || wantsGradient || needsCheck {
             let (squares, nonFinite) = gradient.withUnsafeBufferPointer {
                 Kernels.squaredNormAndNonFiniteCount($0.baseAddress!, count: n)
             }

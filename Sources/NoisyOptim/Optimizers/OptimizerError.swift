@@ -32,6 +32,11 @@ public enum OptimizerError: Error, CustomStringConvertible, Equatable, Sendable 
 }
 
 /// What a step does with a gradient that contains NaN or ±∞.
+///
+/// The check costs nothing extra for a gradient the tape produced: the tape checks each
+/// parameter segment's gradient right after the pullback that finishes it, while it is in cache,
+/// and the gradient carries the result (until something writes to it). A gradient from elsewhere
+/// is read once more by the step before anything is written.
 public enum NonFiniteGradientPolicy: String, Codable, Sendable, Hashable {
     /// Throw `OptimizerError.nonFiniteGradient`, leaving parameters and state unchanged (the default).
     case throwError
@@ -40,8 +45,9 @@ public enum NonFiniteGradientPolicy: String, Codable, Sendable, Hashable {
     /// step index and so the same noise). `StepReport.applied` is `false`.
     case skipStep
     /// Do not look: non-finite values flow into the parameters, as in PyTorch. Saves the read pass
-    /// over the gradient that the check costs (about a fifth of a momentum step's memory traffic)
-    /// when no global-norm clipping pays for it already.
+    /// over the gradient that the check costs for a gradient the tape did not produce (about a
+    /// fifth of a momentum step's memory traffic) when no global-norm clipping pays for it
+    /// already; for a tape's gradient the check was already made as it was produced.
     case propagate
 }
 

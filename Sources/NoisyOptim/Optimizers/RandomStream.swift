@@ -81,4 +81,31 @@ enum RandomStream: UInt64 {
             }
         }
     }
+
+    /// out[i] = x[i] + σ·zᵢ for i < count, z exactly as `addNormal` draws it (σ = 0: a plain
+    /// copy), and whether every out[i] is finite. Each block is copied, noised and checked while
+    /// it sits in L1, so the check costs no pass over memory of its own.
+    static func copyAddingNormal(from x: UnsafePointer<Float>, to out: UnsafeMutablePointer<Float>, count: Int,
+                                 standardDeviation sigma: Float, stepKey: UInt64) -> Bool {
+        let size = blockSize
+        let blocks = (count + size - 1) / size
+        guard blocks > 0 else { return true }
+        return withUnsafeTemporaryAllocation(of: Float.self, capacity: blocks) { probes in
+            let probe = probes.baseAddress!
+            Parallel.forEachChunk(count: blocks, minimumChunk: max(1, Kernels.parallelThreshold / size)) { range in
+                for b in range {
+                    let lower = b * size, length = min(size, count - lower)
+                    (out + lower).update(from: x + lower, count: length)
+                    if sigma != 0 {
+                        var generator = generator(stepKey: stepKey, block: b)
+                        generator.addNormal(to: UnsafeMutableBufferPointer(start: out + lower, count: length), standardDeviation: sigma)
+                    }
+                    probe[b] = Kernels.blockFiniteProbe(out + lower, count: length)
+                }
+            }
+            var sum: Float = 0
+            for b in 0..<blocks { sum += probe[b] }
+            return sum == 0
+        }
+    }
 }

@@ -47,7 +47,9 @@ extension ChainOptimizer {
     /// noise. Only the examples of the batch are evaluated; neither the B × P matrix of
     /// per-example gradients nor the unclipped gradient is formed
     /// (`PerExampleRequest.clipped(toNorm:includesGradient: false)`), so the step costs a plain
-    /// step plus the per-example norms and the noise.
+    /// step plus the per-example norms and the noise. The finiteness check of g̃ is made block by
+    /// block as the noise is added, while each block is in L1 (g̃ is then flagged as known finite),
+    /// so `step(_:gradient:)` does not read g̃ again for it; a non-finite g̃ is refused as always.
     @discardableResult
     public mutating func step(_ parameters: inout Tensor, perExampleObjective objective: PerExampleObjective) throws -> StepReport {
         guard let privacy else {
@@ -67,12 +69,14 @@ extension ChainOptimizer {
         if privateGradient.shape != [n] { privateGradient = Tensor.zeros([n]) }
         let sigma = Float(privacy.noiseStandardDeviation)
         let stepKey = privacy.noise(seed: state.samplingSeed).stepKey(state.step)
-        privateGradient.withUnsafeMutableBufferPointer { out in
-            clipped.withUnsafeBufferPointer { out.baseAddress!.update(from: $0.baseAddress!, count: n) }
-            if sigma != 0 {
-                RandomStream.addNormal(to: out.baseAddress!, count: n, standardDeviation: sigma, stepKey: stepKey)
+        let allFinite = privateGradient.withUnsafeMutableBufferPointer { out in
+            clipped.withUnsafeBufferPointer {
+                RandomStream.copyAddingNormal(from: $0.baseAddress!, to: out.baseAddress!, count: n, standardDeviation: sigma,
+                                              stepKey: stepKey)
             }
         }
+        // Checked block by block as the noise was added: the step need not read g̃ again.
+        privateGradient.storage.knownFinite = allFinite
         var report = try step(&parameters, gradient: privateGradient)
         report.loss = result.loss
         return report

@@ -59,9 +59,21 @@ public struct Tensor: Sendable {
         }
     }
 
+    /// Makes the storage this tensor's alone, copying it if shared, and forgets that its scalars
+    /// were known finite: every write to a tensor's scalars goes through here (the subscript,
+    /// `withUnsafeMutableBufferPointer`, the in-place operators, `setSlice`, state buffers opened
+    /// for a step), so no write can leave a stale `knownFinite` behind. A copy starts unflagged,
+    /// and the storage it leaves behind keeps its flag, which is still true of its scalars.
     mutating func makeUnique() {
         if !isKnownUniquelyReferenced(&storage) { copyStorage() }
+        storage.knownFinite = false
     }
+
+    /// Whether every scalar is known to be finite (no NaN, no ±∞) without reading them: true only
+    /// when whoever wrote them also checked them, as the tape does for the gradients it returns;
+    /// false means "not known", not "not finite". (Package-visible for the bench, which checks that
+    /// it times a flagged gradient.)
+    package var isKnownFinite: Bool { storage.knownFinite }
 
     @inline(never)
     mutating func copyStorage() {
@@ -116,9 +128,20 @@ public struct Tensor: Sendable {
 
 /// The heap buffer behind a `Tensor`: 64-byte aligned so SIMD loads never straddle a cache line
 /// at the start of a row.
+///
+/// `knownFinite` caches one fact about the scalars, "none is NaN or ±∞", for the optimizer's
+/// finiteness check to skip its read of the gradient. It starts false (a new buffer's scalars are
+/// not known), is set only by code that has just checked every scalar it wrote (the tape's
+/// backward pass, the DP-SGD step's noisy gradient) while it holds the only reference, and is
+/// cleared by `Tensor.makeUnique()`, the gate of every write to an existing tensor's scalars.
+/// Code inside the module that writes `pointer` of a tensor it did not just create must clear it
+/// too (the tape's reused buffers do, when they are rebound). Set and cleared only on storage
+/// that one owner holds, so sharing a tensor across threads (reads only) never races on it.
 final class TensorStorage: @unchecked Sendable {
     let count: Int
     let pointer: UnsafeMutablePointer<Float>
+    /// Every scalar is known to be finite (see above); false when not known.
+    var knownFinite = false
 
     init(count: Int) {
         self.count = count
