@@ -95,10 +95,12 @@ enum RandomStream: UInt64 {
             Parallel.forEachChunk(count: blocks, minimumChunk: max(1, Kernels.parallelThreshold / size)) { range in
                 for b in range {
                     let lower = b * size, length = min(size, count - lower)
-                    (out + lower).update(from: x + lower, count: length)
                     if sigma != 0 {
-                        var generator = generator(stepKey: stepKey, block: b)
-                        generator.addNormal(to: UnsafeMutableBufferPointer(start: out + lower, count: length), standardDeviation: sigma)
+                        generator(stepKey: stepKey, block: b)
+                            .copyAddingNormal(from: x + lower, negate: false, into: UnsafeMutableBufferPointer(start: out + lower, count: length),
+                                              from: 0, standardDeviation: sigma)
+                    } else {
+                        (out + lower).update(from: x + lower, count: length)
                     }
                     probe[b] = Kernels.blockFiniteProbe(out + lower, count: length)
                 }
