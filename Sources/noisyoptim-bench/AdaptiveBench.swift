@@ -1,6 +1,7 @@
 // AdaptiveBench: the adaptive optimizers' steps on a flat 10M-parameter vector, each with its
-// ratio to the plain SGD step timed in the same round (library defaults: the gradient's
-// finiteness is checked before anything is written).
+// ratio to the plain SGD step timed in the same round (library defaults on a user tensor, which
+// the step reads once more to check finiteness before anything is written; a gradient from the
+// tape was checked by the tape instead: see the optim group's tape-gradient rows).
 
 import NoisyOptim
 
