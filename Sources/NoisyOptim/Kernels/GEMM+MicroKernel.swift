@@ -230,6 +230,14 @@ private func kernel6x8(kc: Int, a: UnsafePointer<Float>, aRowStride: Int, aStep:
         c5 += V(repeating: pa[s5]) * b0
         pa += aStep; pb += bStep
     }
+    updateSixRows(c, ldc: ldc, c0, c1, c2, c3, c4, c5, alpha: alpha, beta: beta)
+}
+
+/// The six rows of a 6×8 tile into C (row stride `ldc`), as `update` does each.
+@inline(__always)
+private func updateSixRows(_ c: UnsafeMutablePointer<Float>, ldc: Int, _ c0: SIMD8<Float>, _ c1: SIMD8<Float>,
+                           _ c2: SIMD8<Float>, _ c3: SIMD8<Float>, _ c4: SIMD8<Float>, _ c5: SIMD8<Float>,
+                           alpha: Float, beta: Float) {
     var r = c
     update(r, c0, alpha: alpha, beta: beta); r += ldc
     update(r, c1, alpha: alpha, beta: beta); r += ldc
@@ -264,13 +272,7 @@ private func kernel6x8BroadcastA(kc: Int, a: UnsafePointer<Float>, b: UnsafePoin
         c5 += splat(pa + 20) * b0
         pa += 24; pb += bStep
     }
-    var r = c
-    update(r, c0, alpha: alpha, beta: beta); r += ldc
-    update(r, c1, alpha: alpha, beta: beta); r += ldc
-    update(r, c2, alpha: alpha, beta: beta); r += ldc
-    update(r, c3, alpha: alpha, beta: beta); r += ldc
-    update(r, c4, alpha: alpha, beta: beta); r += ldc
-    update(r, c5, alpha: alpha, beta: beta)
+    updateSixRows(c, ldc: ldc, c0, c1, c2, c3, c4, c5, alpha: alpha, beta: beta)
 }
 
 #endif
