@@ -176,6 +176,16 @@ extension Kernels {
         }
     }
 
+#if NOISYOPTIM_AVX512
+    /// The width of Adam's fused loop: one zmm register.
+    typealias AdamVector = SIMD16<Float>
+#else
+    /// The width of Adam's fused loop: half of `Vector`, so two xmm registers (one ymm) per value.
+    /// The loop is bound by the divider (√ and ÷); at four xmm per value its live values spilled
+    /// (measured in L2, single runs on a shared machine: 0.83–0.85 against 0.87 ns per parameter).
+    typealias AdamVector = SIMD8<Float>
+#endif
+
     /// Adam's per-step constants as vectors.
     struct AdamConstants {
         let b1, b2, c1, c2, k1, k2, e: Vector
@@ -192,11 +202,24 @@ extension Kernels {
     @inline(__always)
     static func adamLanes(_ d: Vector, m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, lanes: Int,
                           _ k: AdamConstants) -> Vector {
-        let first = k.b1 * loadLanes(m, lanes) + k.c1 * d
-        let second = k.b2 * loadLanes(v, lanes) + k.c2 * (d * d)
+        let (first, second, direction) = adamMoments(d, m: loadLanes(m, lanes), v: loadLanes(v, lanes),
+                                                     k.b1, k.c1, k.b2, k.c2, k.k1, k.k2, k.e)
         storeLanes(first, m, lanes)
         storeLanes(second, v, lanes)
-        return first / (SIMDMath.magnitudeSquareRoot(second) * k.k2 + k.e) * k.k1
+        return direction
+    }
+
+    /// Adam's arithmetic on one vector of any width, the constants as in `AdamConstants`: the new m
+    /// and v, and the direction (m / (√v · c₂ + ε)) · c₁. The same operations in the same order
+    /// at every width, so every width gives the same bits.
+    @inline(__always)
+    static func adamMoments<V: SIMD>(_ d: V, m: V, v: V, _ b1: V, _ c1: V, _ b2: V, _ c2: V, _ k1: V, _ k2: V, _ e: V)
+        -> (m: V, v: V, direction: V) where V.Scalar == Float {
+        let first = b1 * m + c1 * d
+        let second = b2 * v + c2 * (d * d)
+        var root = second
+        for i in 0..<V.scalarCount { root[i] = second[i].magnitude.squareRoot() }
+        return (first, second, first / (root * k2 + e) * k1)
     }
 }
 
@@ -277,12 +300,34 @@ extension Kernels {
     private static func adamStepLoop(_ g: UnsafePointer<Float>, sign: Float?, parameters theta: UnsafeMutablePointer<Float>,
                                      m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, count: Int,
                                      alpha: Float, _ constants: AdamConstants) {
-        let a = Vector(repeating: alpha), sg = Vector(repeating: sign ?? 1)
         let negate = sign != nil
-        forEachLaneGroup(count: count) { i, lanes in
-            let gradient = loadLanes(g + i, lanes)
-            let direction = adamLanes(negate ? gradient * sg : gradient, m: m + i, v: v + i, lanes: lanes, constants)
-            storeLanes(loadLanes(theta + i, lanes) + a * direction, theta + i, lanes)
+        // Whole vectors in a loop of their own: written as one `forEachLaneGroup` body, `adamLanes`
+        // stayed a call per 16 lanes (measured: 0.90 against 0.68 ns per parameter in L2, where
+        // the divider alone needs 0.57).
+        typealias V = AdamVector
+        let k = constants
+        let b1 = V(repeating: k.b1[0]), c1 = V(repeating: k.c1[0]), b2 = V(repeating: k.b2[0]), c2 = V(repeating: k.c2[0])
+        let k1 = V(repeating: k.k1[0]), k2 = V(repeating: k.k2[0]), e = V(repeating: k.e[0])
+        let a = V(repeating: alpha), sg = V(repeating: sign ?? 1)
+        @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+        @inline(__always) func store(_ x: V, _ p: UnsafeMutablePointer<Float>) {
+            UnsafeMutableRawPointer(p).storeBytes(of: x, as: V.self)
         }
+        var i = 0
+        while i + V.scalarCount <= count {
+            let gradient = load(g + i)
+            let (first, second, direction) = adamMoments(negate ? gradient * sg : gradient, m: load(m + i), v: load(v + i),
+                                                         b1, c1, b2, c2, k1, k2, e)
+            store(first, m + i)
+            store(second, v + i)
+            store(load(theta + i) + a * direction, theta + i)
+            i += V.scalarCount
+        }
+        guard i < count else { return }
+        let lanes = count - i
+        let gradient = loadLanes(g + i, lanes)
+        let direction = adamLanes(negate ? gradient * Vector(repeating: sign ?? 1) : gradient, m: m + i, v: v + i,
+                                  lanes: lanes, constants)
+        storeLanes(loadLanes(theta + i, lanes) + Vector(repeating: alpha) * direction, theta + i, lanes)
     }
 }

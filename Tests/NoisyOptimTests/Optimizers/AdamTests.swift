@@ -39,8 +39,9 @@ import Testing
         expectClose(b.scalar, 1.9, relativeTolerance: 1e-6)
     }
 
-    /// Adam one scalar at a time, in the kernel's operation order.
-    @Test(arguments: [17, 2049, 4100])
+    /// Adam one scalar at a time, in the kernel's operation order: sizes with and without a tail
+    /// shorter than the fused loop's 8 or 16 lanes, within one block and across blocks.
+    @Test(arguments: [1, 7, 8, 15, 16, 17, 2049, 4100])
     func matchesScalarTwinBitForBit(count: Int) throws {
         var random = TestGenerator(seed: 9)
         var adam = try Adam(layout: .flat(count: count), learningRate: 0.01)
