@@ -86,19 +86,32 @@ enum SIMDMath {
         return result
     }
 
-    /// tanh x within 1e-6 relative: an odd Taylor polynomial for |x| < 1/8 (where the exp form
-    /// would cancel), 1 − 2/(e²ˣ + 1) with the sign restored elsewhere.
+    /// tanh x within 3 ULP (so within 1e-6 relative), ±1 beyond |x| = 9 and NaN for NaN.
+    ///
+    /// With a = min(|x|, 9): q = e²ᵃ − 1 = 2ⁿ·(eʳ − 1) + (2ⁿ − 1), n = round(2a/ln 2) ∈ [0, 26],
+    /// r = 2a − n·ln 2 (Cody–Waite, |r| ≤ ln2/2), eʳ − 1 from its Taylor polynomial through r⁷
+    /// (truncation < 2e-8 relative); then tanh a = q/(q + 2) and x's sign bit put back. q is
+    /// computed, not taken as a difference, so small |x| loses nothing to cancellation, and no lane
+    /// needs a range check: 2a ≤ 18 keeps 2ⁿ normal, and tanh 9 rounds to 1.
     static func tanh(_ x: Vector) -> Vector {
-        let a = x.replacing(with: -x, where: x .< 0)
-        let e = exp(2 * a)
-        var large = 1 - 2 / (e + 1)
-        large.replace(with: -large, where: x .< 0)
-        let x2 = x * x
-        var small = Vector(repeating: -17.0 / 315)
-        small = small * x2 + 2.0 / 15
-        small = small * x2 - 1.0 / 3
-        small = small * x2 * x + x
-        return small.replacing(with: large, where: a .>= 0.125)
+        let sign = x.bitPattern & 0x8000_0000
+        var a = Vector(bitPattern: x.bitPattern & 0x7FFF_FFFF)
+        a.replace(with: 9, where: 9 .< a) // a NaN fails the compare and stays NaN
+        let twice = a + a
+        let (n, integer) = roundWithInteger(twice * 1.442_695_04)
+        let r = (twice - n * 0.693_145_751_953_125) - n * 1.428_606_765_330_187e-06
+        var p = Vector(repeating: 1.0 / 5040)
+        p = p * r + 1.0 / 720
+        p = p * r + 1.0 / 120
+        p = p * r + 1.0 / 24
+        p = p * r + 1.0 / 6
+        p = p * r + 0.5
+        p = p * r + 1
+        p = p * r
+        let scale = Vector(bitPattern: SIMD16<UInt32>(truncatingIfNeeded: (integer &+ 127) &<< 23))
+        let q = scale * p + (scale - 1)
+        let magnitude = q / (q + 2)
+        return Vector(bitPattern: magnitude.bitPattern | sign)
     }
 
     /// σ(x) = 1/(1 + e⁻ˣ).

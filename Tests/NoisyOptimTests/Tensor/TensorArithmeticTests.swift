@@ -134,4 +134,18 @@ func naiveBroadcast(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) -> T
         #expect(worstSigmoid <= 1e-6, "sigmoid worst relative error \(worstSigmoid)")
         #expect(tanh(Tensor([0, 20, -20])).scalars == [0, 1, -1])
     }
+
+    /// The contract in SIMDMath.tanh's documentation: 3 ULP against Foundation's Double tanh, on a
+    /// grid through the polynomial-only range (n = 0), every n up to the clamp at 9, tiny values
+    /// and subnormals; and the edges.
+    @Test func tanhWithinThreeULP() {
+        var xs = Self.grid(-10, 10, 40_001) + Self.grid(-0.4, 0.4, 8_001)
+        xs += [1e-3, 1e-6, 1e-20, Float.leastNormalMagnitude, Float.leastNonzeroMagnitude, 8.99, 9, 9.01].flatMap { [$0, -$0] }
+        let ys = tanh(Tensor(xs)).scalars
+        let worst = zip(xs, ys).map { Self.ulpError($1, Foundation.tanh(Double($0))) }.max()!
+        #expect(worst <= 3, "tanh worst error \(worst) ULP")
+        let edges = tanh(Tensor([-0.0, .infinity, -.infinity, .nan, 1e30, -1e30])).scalars
+        #expect(edges[0] == 0 && edges[0].sign == .minus, "tanh(−0) is −0")
+        #expect(edges[1] == 1 && edges[2] == -1 && edges[3].isNaN && edges[4] == 1 && edges[5] == -1)
+    }
 }
