@@ -24,6 +24,28 @@ enum SIMDMath {
         return (shifted - magic, integer)
     }
 
+    /// x = n·ln 2 + r with n = round(x/ln 2) and |r| ≤ ln2/2, ln 2 split in two parts (Cody–Waite)
+    /// so r is exact for the |n| ≤ 128 of Float's range; n as a Float and as an integer.
+    @inline(__always)
+    static func reduceByLn2(_ x: Vector) -> (r: Vector, n: SIMD16<Int32>) {
+        let (n, integer) = roundWithInteger(x * 1.442_695_04)
+        return ((x - n * 0.693_145_751_953_125) - n * 1.428_606_765_330_187e-06, integer)
+    }
+
+    /// eʳ − 1 for |r| ≤ ln2/2 from its Taylor polynomial through r⁷, in Horner form (truncation
+    /// < 2e-8 relative).
+    @inline(__always)
+    static func expm1Taylor(_ r: Vector) -> Vector {
+        var p = Vector(repeating: 1.0 / 5040)
+        p = p * r + 1.0 / 720
+        p = p * r + 1.0 / 120
+        p = p * r + 1.0 / 24
+        p = p * r + 1.0 / 6
+        p = p * r + 0.5
+        p = p * r + 1
+        return p * r
+    }
+
     /// eˣ with relative error below 2 ULP for x in [−87.3, 88.7]; 0 below (the subnormal range is
     /// flushed), +∞ above, NaN for NaN.
     ///
@@ -33,16 +55,8 @@ enum SIMDMath {
         // Masked replaces, not `clamped(lowerBound:upperBound:)`, which compiles to a per-lane loop.
         var clamped = x.replacing(with: -87.3, where: x .< -87.3)
         clamped.replace(with: 88.7, where: x .> 88.7)
-        let (n, integer) = roundWithInteger(clamped * 1.442_695_04)
-        let r = (clamped - n * 0.693_145_751_953_125) - n * 1.428_606_765_330_187e-06
-        var p = Vector(repeating: 1.0 / 5040)
-        p = p * r + 1.0 / 720
-        p = p * r + 1.0 / 120
-        p = p * r + 1.0 / 24
-        p = p * r + 1.0 / 6
-        p = p * r + 0.5
-        p = p * r + 1
-        p = p * r + 1
+        let (r, integer) = reduceByLn2(clamped)
+        let p = expm1Taylor(r) + 1
         // 2ⁿ as two factors so neither leaves the normal range at n = 128 or n = −126.
         let half = integer &>> 1
         let scale1 = Vector(bitPattern: SIMD16<UInt32>(truncatingIfNeeded: (half &+ 127) &<< 23))
@@ -97,17 +111,8 @@ enum SIMDMath {
         let sign = x.bitPattern & 0x8000_0000
         var a = Vector(bitPattern: x.bitPattern & 0x7FFF_FFFF)
         a.replace(with: 9, where: 9 .< a) // a NaN fails the compare and stays NaN
-        let twice = a + a
-        let (n, integer) = roundWithInteger(twice * 1.442_695_04)
-        let r = (twice - n * 0.693_145_751_953_125) - n * 1.428_606_765_330_187e-06
-        var p = Vector(repeating: 1.0 / 5040)
-        p = p * r + 1.0 / 720
-        p = p * r + 1.0 / 120
-        p = p * r + 1.0 / 24
-        p = p * r + 1.0 / 6
-        p = p * r + 0.5
-        p = p * r + 1
-        p = p * r
+        let (r, integer) = reduceByLn2(a + a)
+        let p = expm1Taylor(r)
         let scale = Vector(bitPattern: SIMD16<UInt32>(truncatingIfNeeded: (integer &+ 127) &<< 23))
         let q = scale * p + (scale - 1)
         let magnitude = q / (q + 2)
