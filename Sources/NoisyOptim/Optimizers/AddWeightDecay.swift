@@ -42,6 +42,9 @@ public struct AddWeightDecay: GradientTransform {
 
     public func isIdentity(_ plan: Plan) -> Bool { plan.lambda == 0 || plan.ranges.isEmpty }
 
+    /// λ when it covers every parameter: a fused kernel before it (Adam's, for AdamW) can fold it in.
+    public func decoupledDecay(_ plan: Plan) -> Float? { plan.lambda != 0 && plan.everything ? plan.lambda : nil }
+
     @inline(__always)
     public func apply(_ plan: Plan, to block: UpdateBlock) {
         guard plan.lambda != 0 else { return }

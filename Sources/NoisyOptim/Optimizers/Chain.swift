@@ -112,8 +112,9 @@ public struct Chain<First: GradientTransform, Second: GradientTransform>: Gradie
 
     /// Fuses when at most one part does anything this step — that part's fused kernel runs alone —
     /// or when the second part only scales (the learning rate), folded into the first's step size,
-    /// or when the first part is a prelude (added noise) written into the block's scratch and the
-    /// second fuses on that.
+    /// or when the second part is decay on every parameter that the first's kernel folds in
+    /// (AdamW), or when the first part is a prelude (added noise) written into the block's scratch
+    /// and the second fuses on that.
     @inline(__always)
     public func applyFused(_ plan: Plan, to block: FusedBlock) -> Bool {
         if plan.firstIsIdentity { return second.applyFused(plan.second, to: block) }
@@ -122,6 +123,11 @@ public struct Chain<First: GradientTransform, Second: GradientTransform>: Gradie
         // would round α·c first, so only the outermost scale folds.
         if block.alpha == 1, let factor = plan.secondScale {
             return first.applyFused(plan.first, to: block.scaled(by: factor))
+        }
+        if let lambda = second.decoupledDecay(plan.second), first.canFuse(plan.first, alpha: block.alpha, decaying: lambda) {
+            let fused = first.applyFused(plan.first, to: block, decaying: lambda)
+            check(fused, "\(First.self).canFuse(decaying:) said yes but applyFused(decaying:) did not fuse")
+            return true
         }
         if block.scratch != nil, second.canFuse(plan.second, alpha: block.alpha),
            first.applyAsPrelude(plan.first, to: block) {
@@ -136,6 +142,7 @@ public struct Chain<First: GradientTransform, Second: GradientTransform>: Gradie
         if plan.firstIsIdentity { return second.canFuse(plan.second, alpha: alpha) }
         if plan.secondIsIdentity { return first.canFuse(plan.first, alpha: alpha) }
         if alpha == 1, let factor = plan.secondScale { return first.canFuse(plan.first, alpha: factor) }
+        if let lambda = second.decoupledDecay(plan.second) { return first.canFuse(plan.first, alpha: alpha, decaying: lambda) }
         return false
     }
 

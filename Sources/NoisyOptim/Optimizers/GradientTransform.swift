@@ -130,6 +130,22 @@ public protocol GradientTransform: Sendable {
     /// `applyFused`; override it together with `applyFused`.
     func canFuse(_ plan: Plan, alpha: Float) -> Bool
 
+    /// λ when this link, on this plan, adds λθ to the direction on every parameter (d ← d + λθ;
+    /// after Adam's scaling that is AdamW's decoupled decay) and nothing else, so the link before it
+    /// may fold it into its fused kernel (`applyFused(_:to:decaying:)`); nil otherwise.
+    /// Default: nil.
+    func decoupledDecay(_ plan: Plan) -> Float?
+
+    /// True if `applyFused(plan, to:decaying: lambda)` would return true for a block of step size
+    /// `alpha`. Default: false; override it together with `applyFused(_:to:decaying:)`.
+    func canFuse(_ plan: Plan, alpha: Float, decaying lambda: Float) -> Bool
+
+    /// The fused step of this transform followed by d ← d + λθ, in one pass:
+    /// θ ← θ + α·(transform(±g) + λθ), with the bits of the general path (this transform's `apply`,
+    /// then the decay link's, then θ + α·d). Returns false, touching nothing, if there is no such
+    /// kernel. Default: false, so a transform that never heard of it keeps the general path.
+    func applyFused(_ plan: Plan, to block: FusedBlock, decaying lambda: Float) -> Bool
+
     /// Writes this transform's direction for the block, computed from ±g (`block.gradient` times
     /// `block.sign`), into `block.scratch` and returns true, when it can do so without touching θ
     /// or its state (an elementwise rewrite of the direction, such as added noise); the rest of the
@@ -180,6 +196,12 @@ extension GradientTransform {
     public func canFuse(_ plan: Plan, alpha: Float) -> Bool { isIdentity(plan) }
 
     public func applyAsPrelude(_ plan: Plan, to block: FusedBlock) -> Bool { false }
+
+    public func decoupledDecay(_ plan: Plan) -> Float? { nil }
+
+    public func canFuse(_ plan: Plan, alpha: Float, decaying lambda: Float) -> Bool { false }
+
+    public func applyFused(_ plan: Plan, to block: FusedBlock, decaying lambda: Float) -> Bool { false }
 
     public static func encodeParts(_ state: State, into container: inout KeyedEncodingContainer<StatePartKey>) throws {
         try container.encode(state, forKey: StatePartKey(stateKey))

@@ -78,6 +78,20 @@ public struct ScaleByAdam: GradientTransform {
         return true
     }
 
+    /// Always: AdamW's step in one pass (see `Kernels.adamStep`).
+    public func canFuse(_ plan: Plan, alpha: Float, decaying lambda: Float) -> Bool { true }
+
+    @inline(__always)
+    public func applyFused(_ plan: Plan, to block: FusedBlock, decaying lambda: Float) -> Bool {
+        let offset = block.range.lowerBound
+        Kernels.adamStep(block.gradient, sign: block.sign, parameters: block.parameters,
+                         m: plan.m + offset, v: plan.v + offset, count: block.count, alpha: block.alpha,
+                         beta1: Float(beta1), beta2: Float(beta2),
+                         correction1: plan.correction1, correction2: plan.correction2, epsilon: Float(epsilon),
+                         decay: lambda)
+        return true
+    }
+
     @inline(__always)
     public func apply(_ plan: Plan, to block: UpdateBlock) {
         let offset = block.range.lowerBound

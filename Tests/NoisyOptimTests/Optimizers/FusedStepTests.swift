@@ -85,12 +85,12 @@ private struct Unfused<Base: GradientTransform>: GradientTransform {
 
     @Test func namedOptimizersFuseOnlyWhenOnePartActs() throws {
         let layout = ParameterLayout.flat(count: 10)
-        let context = StepContext(step: 0, layout: layout, learningRate: 0.1, gradientNorm: 1)
         // Without a scratch buffer, so a prelude (gradient noise) cannot fuse; see below for with.
         func fuses<T: GradientTransform, U: GradientTransform>(_ optimizer: ChainOptimizer<T, U>,
                                                                scratch: Bool = false) -> Bool {
             var state = optimizer.state.transform
-            let plan = optimizer.transform.plan(&state, context: context)
+            let plan = optimizer.transform.plan(&state, context: StepContext(step: 0, layout: optimizer.layout,
+                                                                             learningRate: 0.1, gradientNorm: 1))
             var theta: [Float] = Array(repeating: 0, count: 10)
             var buffer: [Float] = Array(repeating: 0, count: 10)
             let g: [Float] = Array(repeating: 1, count: 10)
@@ -111,7 +111,8 @@ private struct Unfused<Base: GradientTransform>: GradientTransform {
         let clippedNoisyMomentum = try noisyMomentum.withClipping(.globalNorm(0.5))
         #expect(fuses(noisyMomentum, scratch: true))
         #expect(fuses(noisyAdam, scratch: true))
-        #expect(!fuses(noisyAdamW, scratch: true), "AdamW's decoupled decay has no fused kernel to run after the noise")
+        #expect(fuses(noisyAdamW, scratch: true), "AdamW's decay folds into Adam's kernel, after the noise")
+        #expect(!fuses(noisyAdamW), "without scratch the noise has nowhere to go")
         #expect(!fuses(clippedNoisyMomentum, scratch: true), "clipping and noise both act")
         #expect(fuses(try SGD(layout: layout, learningRate: 0.1)))
         #expect(fuses(try SGD(layout: layout, learningRate: 0.1, momentum: 0.9)))
@@ -123,6 +124,21 @@ private struct Unfused<Base: GradientTransform>: GradientTransform {
         #expect(!fuses(try SGD(layout: layout, learningRate: 0.1, momentum: 0.9, weightDecay: 1e-4)))
         #expect(!fuses(try SGD(layout: layout, learningRate: 0.1, momentum: 0.9)
             .withGradientNoise(GradientNoise(eta: 0.01, seed: 1))))
-        #expect(!fuses(try AdamW(layout: layout, weightDecay: 0.01)))
+        #expect(fuses(try AdamW(layout: layout, weightDecay: 0.01)))
+        // Decay on some segments only is not the one-pass kernel's: the general path.
+        var twoSegments = ParameterLayout()
+        twoSegments.append("weight", shape: [6])
+        twoSegments.append("bias", shape: [4])
+        #expect(!fuses(try AdamW(layout: twoSegments, weightDecay: 0.01, weightDecayFilter: .names(["weight"]))))
+    }
+
+    /// AdamW's one-pass kernel (Adam's direction d, then θ + α·(d + λθ)) against the general path's
+    /// three links, with and without gradient noise before it, maximizing or not.
+    @Test(arguments: [false, true])
+    func adamWMatchesGeneralPath(maximize: Bool) throws {
+        let rule = Chain(try ScaleByAdam(beta1: 0.9, beta2: 0.99, epsilon: 1e-6), try AddWeightDecay(0.05))
+        try expectSameSteps(rule, maximize: maximize)
+        try expectSameSteps(rule, maximize: maximize, learningRate: .exponential(initial: 0.01, factor: 0.9),
+                            gradientNoise: GradientNoise(eta: 0.05, seed: 21))
     }
 }
