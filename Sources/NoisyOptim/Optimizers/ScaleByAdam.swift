@@ -69,16 +69,9 @@ public struct ScaleByAdam: GradientTransform {
     public func canFuse(_ plan: Plan, alpha: Float) -> Bool { true }
 
     @inline(__always)
-    public func applyFused(_ plan: Plan, to block: FusedBlock) -> Bool {
-        let offset = block.range.lowerBound
-        Kernels.adamStep(block.gradient, sign: block.sign, parameters: block.parameters,
-                         m: plan.m + offset, v: plan.v + offset, count: block.count, alpha: block.alpha,
-                         beta1: Float(beta1), beta2: Float(beta2),
-                         correction1: plan.correction1, correction2: plan.correction2, epsilon: Float(epsilon))
-        return true
-    }
+    public func applyFused(_ plan: Plan, to block: FusedBlock) -> Bool { applyFused(plan, to: block, decaying: 0) }
 
-    /// Always: AdamW's step in one pass (see `Kernels.adamStep`).
+    /// Always: AdamW's step in one pass (see `Kernels.adamStep`; λ = 0 is Adam's).
     public func canFuse(_ plan: Plan, alpha: Float, decaying lambda: Float) -> Bool { true }
 
     @inline(__always)
