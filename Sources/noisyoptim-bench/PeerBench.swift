@@ -87,6 +87,10 @@ func benchPeer(_ table: inout BenchTable) {
                 .withGradientNoise(GradientNoise(eta: 0.01, seed: 1))
             row("noisy_momentum_step_\(label)", "noisy momentum step \(label)", scale: 1e3, unit: "ms") { stepSeconds(noisy, count: count) }
         }
+        let noisy = try! SGD(layout: layout, learningRate: 1e-3, momentum: 0.9).withGradientNoise(GradientNoise(eta: 0.01, seed: 1))
+        row("noisy_momentum_step_10M", "noisy momentum step 10M, tape gradient", scale: 1e3, unit: "ms") {
+            stepSeconds(noisy, count: n, gradient: flagged)
+        }
         row("adam_step_10M", "Adam step 10M, user tensor", scale: 1e3, unit: "ms") { stepSeconds(try! Adam(layout: layout), count: n) }
         row("adam_step_10M", "Adam step 10M, tape gradient", scale: 1e3, unit: "ms") {
             stepSeconds(try! Adam(layout: layout), count: n, gradient: flagged)

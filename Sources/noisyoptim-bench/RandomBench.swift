@@ -61,7 +61,7 @@ func benchRandom(_ table: inout BenchTable) {
               ratio: normalRate * writeSeconds / millions, versus: "plain write")
     // The uniform fill is the Philox blocks plus one conversion per word. The normal stream used to
     // take one Philox word per normal too (Box–Muller, 0.51 of this rate); Philox now only seeds its
-    // xoshiro128** lanes, so it can run faster than the uniform fill.
+    // xoshiro128++ lanes, so it can run faster than the uniform fill.
     Parallelism.maximumThreadCount = 1
     let normalOne = millions / cpuSecondsPerCall { generator.fillNormal(buffer); blackHole(buffer[count - 1]) }
     let uniformOne = millions / cpuSecondsPerCall { generator.fillUniform(buffer); blackHole(buffer[count - 1]) }

@@ -105,6 +105,17 @@ public struct AddGradientNoise: GradientTransform {
         return true
     }
 
+    /// The noisy direction ±g + σₜz handed to `update` four lanes at a time as the normals are made
+    /// (the bits of `applyAsPrelude(_:to:)`); false when σₜ = 0, where the scratch form is a plain
+    /// copy.
+    @inline(__always)
+    public func applyAsPrelude<Update: LaneUpdate>(_ plan: Plan, to block: FusedBlock, updating update: Update) -> Bool {
+        guard plan.sigma != 0 else { return false }
+        RandomStream.normals(adding: plan.sigma, to: block.gradient, negate: block.sign < 0, count: block.count,
+                             stepKey: plan.stepKey, position: block.range.lowerBound, updating: update)
+        return true
+    }
+
     @inline(__always)
     public func apply(_ plan: Plan, to block: UpdateBlock) {
         guard plan.sigma != 0 else { return }

@@ -113,12 +113,21 @@ public struct Chain<First: GradientTransform, Second: GradientTransform>: Gradie
     /// Fuses when at most one part does anything this step — that part's fused kernel runs alone —
     /// or when the second part only scales (the learning rate), folded into the first's step size,
     /// or when the second part is decay on every parameter that the first's kernel folds in
-    /// (AdamW), or when the first part is a prelude (added noise) written into the block's scratch
-    /// and the second fuses on that.
+    /// (AdamW), or when the first part is a prelude (added noise) and the second fuses on its
+    /// direction or does nothing: lane by lane when the block asks for it
+    /// (`FusedBlock.interleavesPrelude`) and the second has that form, else through the scratch.
     @inline(__always)
     public func applyFused(_ plan: Plan, to block: FusedBlock) -> Bool {
         if plan.firstIsIdentity { return second.applyFused(plan.second, to: block) }
-        if plan.secondIsIdentity { return first.applyFused(plan.first, to: block) }
+        if plan.secondIsIdentity {
+            if first.applyFused(plan.first, to: block) { return true }
+            // A prelude on plain descent (noisy SGD without momentum): its direction, then θ + α·d.
+            guard block.scratch != nil else { return false }
+            if block.interleavesPrelude, first.applyAsPrelude(plan.first, to: block, updating: DescentLanes(block)) { return true }
+            guard first.applyAsPrelude(plan.first, to: block) else { return false }
+            block.afterPrelude().descend()
+            return true
+        }
         // Folding c into α = 1 keeps the bits of the general path (θ + round(c·d)); a second fold
         // would round α·c first, so only the outermost scale folds.
         if block.alpha == 1, let factor = plan.secondScale {
@@ -129,11 +138,29 @@ public struct Chain<First: GradientTransform, Second: GradientTransform>: Gradie
             check(fused, "\(First.self).canFuse(decaying:) said yes but applyFused(decaying:) did not fuse")
             return true
         }
-        if block.scratch != nil, second.canFuse(plan.second, alpha: block.alpha),
-           first.applyAsPrelude(plan.first, to: block) {
-            let fused = second.applyFused(plan.second, to: block.afterPrelude())
-            check(fused, "\(Second.self).canFuse said yes but applyFused did not fuse")
-            return true
+        if block.scratch != nil, second.canFuse(plan.second, alpha: block.alpha) {
+            // Lane by lane on large vectors when both parts can (see LaneUpdate.swift), else through the scratch.
+            if block.interleavesPrelude,
+               second.applyFused(plan.second, to: block.afterPrelude(), from: PreludeSource(prelude: first, plan: plan.first, block: block)) {
+                return true
+            }
+            if first.applyAsPrelude(plan.first, to: block) {
+                let fused = second.applyFused(plan.second, to: block.afterPrelude())
+                check(fused, "\(Second.self).canFuse said yes but applyFused did not fuse")
+                return true
+            }
+        }
+        return false
+    }
+
+    /// As `applyFused(_:to:)` without a prelude: the part that acts, or the first with the second's
+    /// scale folded into α.
+    @inline(__always)
+    public func applyFused<Source: DirectionSource>(_ plan: Plan, to block: FusedBlock, from source: Source) -> Bool {
+        if plan.firstIsIdentity { return second.applyFused(plan.second, to: block, from: source) }
+        if plan.secondIsIdentity { return first.applyFused(plan.first, to: block, from: source) }
+        if block.alpha == 1, let factor = plan.secondScale {
+            return first.applyFused(plan.first, to: block.scaled(by: factor), from: source)
         }
         return false
     }
@@ -150,6 +177,14 @@ public struct Chain<First: GradientTransform, Second: GradientTransform>: Gradie
     public func applyAsPrelude(_ plan: Plan, to block: FusedBlock) -> Bool {
         if plan.firstIsIdentity { return second.applyAsPrelude(plan.second, to: block) }
         if plan.secondIsIdentity { return first.applyAsPrelude(plan.first, to: block) }
+        return false
+    }
+
+    /// The lane-by-lane prelude when only one part acts and it is one.
+    @inline(__always)
+    public func applyAsPrelude<Update: LaneUpdate>(_ plan: Plan, to block: FusedBlock, updating update: Update) -> Bool {
+        if plan.firstIsIdentity { return second.applyAsPrelude(plan.second, to: block, updating: update) }
+        if plan.secondIsIdentity { return first.applyAsPrelude(plan.first, to: block, updating: update) }
         return false
     }
 }

@@ -72,6 +72,9 @@ public struct ChainOptimizer<Rule: GradientTransform, Update: GradientTransform>
     public internal(set) var state: State
     /// θ + ξₜ, reused from step to step so a perturbed step allocates nothing.
     private var workspace = Tensor.zeros([0])
+    /// `UpdateBlock.interleavedPreludeMinimum`, lowered by tests to reach the lane-by-lane path on
+    /// small vectors.
+    var interleavedPreludeMinimum = UpdateBlock.interleavedPreludeMinimum
     /// DP-SGD's noisy clipped mean g̃, reused from step to step (the tape keeps its own buffer).
     var privateGradient = Tensor.zeros([0])
 
@@ -168,7 +171,7 @@ public struct ChainOptimizer<Rule: GradientTransform, Update: GradientTransform>
         parameters.withUnsafeMutableBufferPointer { theta in
             gradient.withUnsafeBufferPointer { g in
                 ChainOptimizer.run(transform, plan, parameters: theta.baseAddress!, gradient: g.baseAddress!,
-                                   count: n, negate: negate)
+                                   count: n, negate: negate, interleavingPrelude: n >= interleavedPreludeMinimum)
             }
         }
         state.step += 1
@@ -177,7 +180,7 @@ public struct ChainOptimizer<Rule: GradientTransform, Update: GradientTransform>
 
     /// The block loop: each thread takes a contiguous run of blocks and a private L1 scratch.
     static func run(_ transform: Transform, _ plan: Transform.Plan, parameters theta: UnsafeMutablePointer<Float>,
-                    gradient g: UnsafePointer<Float>, count n: Int, negate: Bool) {
+                    gradient g: UnsafePointer<Float>, count n: Int, negate: Bool, interleavingPrelude: Bool) {
         let size = UpdateBlock.size
         let blocks = (n + size - 1) / size
         Parallel.forEachChunk(count: blocks, minimumChunk: max(1, Kernels.parallelThreshold / size)) { chunk in
@@ -187,7 +190,7 @@ public struct ChainOptimizer<Rule: GradientTransform, Update: GradientTransform>
                     let lower = b * size, upper = min(n, lower + size)
                     let count = upper - lower
                     let fused = FusedBlock(range: lower..<upper, gradient: g + lower, parameters: theta + lower,
-                                           alpha: 1, sign: negate ? -1 : 1, scratch: d)
+                                           alpha: 1, sign: negate ? -1 : 1, scratch: d, interleavesPrelude: interleavingPrelude)
                     if transform.applyFused(plan, to: fused) { continue }
                     Kernels.loadDirection(g + lower, into: d, count: count, negate: negate)
                     let block = UpdateBlock(index: b, range: lower..<upper, direction: d, parameters: theta + lower)

@@ -155,6 +155,20 @@ public protocol GradientTransform: Sendable {
     /// Default: false.
     func applyAsPrelude(_ plan: Plan, to block: FusedBlock) -> Bool
 
+    /// `applyAsPrelude(_:to:)` with no scratch: each few lanes of the direction go straight to
+    /// `update` (the rest of the chain's fused step, per position) as soon as they are made, so the
+    /// step is one pass in which the update's memory traffic overlaps the prelude's arithmetic.
+    /// Returns false, calling nothing, if this transform cannot (the chain then tries the scratch
+    /// form). It must hand over the direction `applyAsPrelude(_:to:)` would write. Default: false.
+    func applyAsPrelude<Update: LaneUpdate>(_ plan: Plan, to block: FusedBlock, updating update: Update) -> Bool
+
+    /// This transform's fused step (`applyFused(_:to:)`, with its bits) on directions that `source`
+    /// produces instead of `block.gradient`: builds the per-position update (a `LaneUpdate`) for
+    /// `plan` and returns `source.run(update)`. Returns false, calling nothing, if there is no such
+    /// form for `plan`. `block.gradient` is not read. Default: a plain descent when
+    /// `isIdentity(plan)`, as the default `applyFused(_:to:)`, otherwise false.
+    func applyFused<Source: DirectionSource>(_ plan: Plan, to block: FusedBlock, from source: Source) -> Bool
+
     /// Writes `state` as this transform's named part(s) of an optimizer state. `Chain` writes one
     /// part per link; the default writes `state` under `stateKey`.
     static func encodeParts(_ state: State, into container: inout KeyedEncodingContainer<StatePartKey>) throws
@@ -196,6 +210,15 @@ extension GradientTransform {
     public func canFuse(_ plan: Plan, alpha: Float) -> Bool { isIdentity(plan) }
 
     public func applyAsPrelude(_ plan: Plan, to block: FusedBlock) -> Bool { false }
+
+    public func applyAsPrelude<Update: LaneUpdate>(_ plan: Plan, to block: FusedBlock, updating update: Update) -> Bool {
+        false
+    }
+
+    public func applyFused<Source: DirectionSource>(_ plan: Plan, to block: FusedBlock, from source: Source) -> Bool {
+        guard isIdentity(plan) else { return false }
+        return source.run(DescentLanes(block))
+    }
 
     public func decoupledDecay(_ plan: Plan) -> Float? { nil }
 

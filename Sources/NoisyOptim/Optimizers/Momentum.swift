@@ -83,11 +83,73 @@ public struct Momentum: GradientTransform {
         return true
     }
 
+    /// The per-position form of the fused step after the first (plain descent when μ = 0); the
+    /// first step, which copies d into v, takes the block path.
+    @inline(__always)
+    public func applyFused<Source: DirectionSource>(_ plan: Plan, to block: FusedBlock, from source: Source) -> Bool {
+        guard let velocity = plan.velocity else { return source.run(DescentLanes(block)) }
+        if plan.first { return false }
+        let lanes = HeavyBallLanes(parameters: block.parameters, velocity: velocity + block.range.lowerBound, alpha: block.alpha,
+                                   momentum: plan.momentum, gradientScale: plan.gradientScale)
+        return nesterov ? source.run(NesterovLanes(lanes)) : source.run(lanes)
+    }
+
     @inline(__always)
     public func apply(_ plan: Plan, to block: UpdateBlock) {
         guard let velocity = plan.velocity else { return }
         Kernels.momentum(block.direction, velocity: velocity + block.range.lowerBound, count: block.count,
                          momentum: plan.momentum, gradientScale: plan.gradientScale,
                          nesterov: nesterov, first: plan.first)
+    }
+}
+
+/// v ← μ·v + (1 − τ)·d, θ ← θ + α·v at single positions: `Kernels.momentumStep` after the first step,
+/// with its bits.
+struct HeavyBallLanes: LaneUpdate {
+    let parameters: UnsafeMutablePointer<Float>
+    let velocity: UnsafeMutablePointer<Float>
+    let alpha: Float
+    let momentum: Float
+    let gradientScale: Float
+
+    @inline(__always)
+    func update(_ d: SIMD4<Float>, at offset: Int, skipping skipped: SIMDMask<SIMD4<Int32>>) {
+        let v = UnsafeMutableRawPointer(velocity + offset), theta = UnsafeMutableRawPointer(parameters + offset)
+        let oldV = v.loadUnaligned(as: SIMD4<Float>.self), oldTheta = theta.loadUnaligned(as: SIMD4<Float>.self)
+        let next = momentum * oldV + gradientScale * d
+        v.storeBytes(of: next.replacing(with: oldV, where: skipped), as: SIMD4<Float>.self)
+        theta.storeBytes(of: (oldTheta + alpha * next).replacing(with: oldTheta, where: skipped), as: SIMD4<Float>.self)
+    }
+
+    @inline(__always)
+    func update(_ d: Float, at offset: Int) {
+        let next = momentum * velocity[offset] + gradientScale * d
+        velocity[offset] = next
+        parameters[offset] += alpha * next
+    }
+}
+
+/// Nesterov's form of `HeavyBallLanes`: θ ← θ + α·(d + μ·v) with the new v.
+struct NesterovLanes: LaneUpdate {
+    let lanes: HeavyBallLanes
+
+    @inline(__always)
+    init(_ lanes: HeavyBallLanes) { self.lanes = lanes }
+
+    @inline(__always)
+    func update(_ d: SIMD4<Float>, at offset: Int, skipping skipped: SIMDMask<SIMD4<Int32>>) {
+        let v = UnsafeMutableRawPointer(lanes.velocity + offset), theta = UnsafeMutableRawPointer(lanes.parameters + offset)
+        let oldV = v.loadUnaligned(as: SIMD4<Float>.self), oldTheta = theta.loadUnaligned(as: SIMD4<Float>.self)
+        let next = lanes.momentum * oldV + lanes.gradientScale * d
+        v.storeBytes(of: next.replacing(with: oldV, where: skipped), as: SIMD4<Float>.self)
+        theta.storeBytes(of: (oldTheta + lanes.alpha * (d + lanes.momentum * next)).replacing(with: oldTheta, where: skipped),
+                         as: SIMD4<Float>.self)
+    }
+
+    @inline(__always)
+    func update(_ d: Float, at offset: Int) {
+        let next = lanes.momentum * lanes.velocity[offset] + lanes.gradientScale * d
+        lanes.velocity[offset] = next
+        lanes.parameters[offset] += lanes.alpha * (d + lanes.momentum * next)
     }
 }

@@ -67,6 +67,24 @@ enum RandomStream: UInt64 {
         }
     }
 
+    /// `update` applied to d = ±source[k] + σ·z of position `position + k`, k < `count` (the values
+    /// `normals(into:adding:to:negate:stepKey:position:)` writes), offsets counted from 0.
+    @inline(__always)
+    static func normals<Update: LaneUpdate>(adding sigma: Float, to source: UnsafePointer<Float>, negate: Bool, count: Int,
+                                            stepKey: UInt64, position: Int, updating update: Update) {
+        check(position >= 0, "noise positions are non-negative, got \(position)")
+        var done = 0
+        while done < count {
+            let p = position + done
+            let block = p / blockSize, offset = p - block * blockSize
+            let length = min(count - done, blockSize - offset)
+            generator(stepKey: stepKey, block: block)
+                .copyAddingNormal(from: source + done, negate: negate, count: length, from: offset, standardDeviation: sigma,
+                                  updating: OffsetLanes(base: update, offset: done))
+            done += length
+        }
+    }
+
     /// buffer[i] += σ·zᵢ for i < count, z drawn block by block under `stepKey` (block b covers
     /// positions b·`blockSize` …), in parallel over blocks.
     static func addNormal(to buffer: UnsafeMutablePointer<Float>, count: Int, standardDeviation sigma: Float, stepKey: UInt64) {
@@ -110,4 +128,18 @@ enum RandomStream: UInt64 {
             return sum == 0
         }
     }
+}
+
+/// `base` seen from `offset` on: a stretch's offsets inside a longer block.
+struct OffsetLanes<Base: LaneUpdate>: LaneUpdate {
+    let base: Base
+    let offset: Int
+
+    @inline(__always)
+    func update(_ d: SIMD4<Float>, at offset: Int, skipping skipped: SIMDMask<SIMD4<Int32>>) {
+        base.update(d, at: self.offset &+ offset, skipping: skipped)
+    }
+
+    @inline(__always)
+    func update(_ d: Float, at offset: Int) { base.update(d, at: self.offset &+ offset) }
 }

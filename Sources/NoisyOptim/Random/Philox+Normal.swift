@@ -1,4 +1,4 @@
-// Philox+Normal: the normal stream. Philox keys eight xoshiro128** lanes per chunk of 1024
+// Philox+Normal: the normal stream. Philox keys eight xoshiro128++ lanes per chunk of 1024
 // positions and a 1024-layer ziggurat turns each 32-bit word into a normal; chunks are threaded,
 // so values never depend on the thread count, and any stretch of positions can be computed alone.
 //
@@ -9,11 +9,14 @@
 // ziggurat's fast path (99.57% of draws) is a table lookup, a multiply and an integer compare.
 //
 // Codegen notes (baseline x86-64, SSE2), each from the disassembly and `noisyoptim-bench random`:
-// - Four shift counts of xoshiro128** are read from `NormalStream.shifts` instead of written as
-//   literals. Seeing constants, LLVM turns (x << 2) + x into a vector multiply (`pmuludq` plus
-//   shuffles: SSE2 has no 32-bit `pmulld`) and the rotations into funnel shifts that it then
-//   scalarizes lane by lane (`rol` on general registers): 330 → 800 M normals/s in a harness.
-//   One opaque count per pattern is enough, and each costs a register (sixteen in SSE2).
+// - The right-shift counts of xoshiro128++'s two rotations are read from `NormalStream.shifts`
+//   instead of written as literals: seeing both counts, LLVM turns a rotation into a funnel shift
+//   that it then scalarizes lane by lane (`rol` on general registers). One opaque count per
+//   rotation is enough, and each costs a register (sixteen in SSE2).
+// - xoshiro128++ rather than xoshiro128++ (the stream until the second of December 2026): the
+//   same state update and, per the authors, the same quality on all 32 bits, but its scrambler
+//   rotl(s₀ + s₃, 7) + s₀ is 7 instructions per vector where ** 's two multiplies-by-shifts and
+//   rotation were 11: 141 → 130 instructions per row, 0.88 → 0.80 ns per normal in a harness.
 // - The eight lanes run as two SIMD4 halves, each a separate dependency chain.
 // - Draws that miss the fast path are not handled in the row loop: a row with any miss is
 //   appended (branch-free) to a list, resolved after the chunk (a branchy scalar path in the loop
@@ -28,12 +31,12 @@ import Foundation
 /// 256·⌈n / 1024⌉ blocks, the same 4 blocks per 16 normals as a uniform fill, rounded up to whole
 /// chunks). Within chunk j:
 ///
-/// - lane l ∈ 0 ..< 8 is a xoshiro128** generator (Blackman and Vigna 2021, "Scrambled linear
+/// - lane l ∈ 0 ..< 8 is a xoshiro128++ generator (Blackman and Vigna 2021, "Scrambled linear
 ///   pseudorandom number generators", ACM TOMS 47(4)) whose state (s₀, s₁, s₂, s₃) is the block
 ///   Philox_k(c + 256j + l) (an all-zero block, probability 2⁻¹²⁸, gets s₀ = 1);
 /// - position 8m + l is made from output m of lane l by the ziggurat (see `Ziggurat`);
 /// - the rare draws that miss the ziggurat's fast path take further words, in position order, from
-///   a ninth xoshiro128** generator seeded by Philox_k(c + 256j + 8).
+///   a ninth xoshiro128++ generator seeded by Philox_k(c + 256j + 8).
 ///
 /// So a value depends only on (k, c, position), and distinct chunks, counters and keys never share
 /// a lane: every lane starts from its own Philox block.
@@ -49,10 +52,12 @@ enum NormalStream {
     /// Below this many chunks per thread, a second thread costs more than it saves (~0.2 ms of work).
     static let minimumChunksPerThread = 128
 
-    /// The shift counts 2 and 3 of xoshiro128**'s ×5 = (x ≪ 2) + x and ×9 = (x ≪ 3) + x, and 25 and 21
-    /// of its rotations by 7 and 11. Kept in memory on purpose (see the note at the top of the file);
-    /// never written.
-    @usableFromInline nonisolated(unsafe) static var shifts: SIMD4<UInt32> = [2, 3, 25, 21]
+    /// The right-shift counts 25 and 21 of xoshiro128++'s rotations left by 7 and by 11. Kept in
+    /// memory on purpose (see the note at the top of the file); never written.
+    @usableFromInline nonisolated(unsafe) static var shifts: SIMD2<UInt32> = [25, 21]
+
+    /// 0, kept in memory so that LLVM cannot fold it (see `CopyAddUpdateKernel.relay`); never written.
+    @usableFromInline nonisolated(unsafe) static var opaqueZero = 0
 
     /// Blocks consumed by a fill of `count` normals.
     static func countersConsumed(byNormals count: Int) -> UInt64 {
@@ -62,16 +67,16 @@ enum NormalStream {
 
 /// The shift counts as scalars, loaded once per fill.
 struct XoshiroShifts {
-    let two: UInt32, three: UInt32, twentyFive: UInt32, twentyOne: UInt32
+    let twentyFive: UInt32, twentyOne: UInt32
 
     @inline(__always)
     init() {
         let s = NormalStream.shifts
-        two = s[0]; three = s[1]; twentyFive = s[2]; twentyOne = s[3]
+        twentyFive = s[0]; twentyOne = s[1]
     }
 }
 
-/// Four xoshiro128** generators, one per lane.
+/// Four xoshiro128++ generators, one per lane.
 struct XoshiroLanes {
     var s0: SIMD4<UInt32>, s1: SIMD4<UInt32>, s2: SIMD4<UInt32>, s3: SIMD4<UInt32>
 
@@ -83,13 +88,12 @@ struct XoshiroLanes {
         s1 = w1; s2 = w2; s3 = w3
     }
 
-    /// The next output of each lane: rotl(s₁·5, 7)·9, then the state update
+    /// The next output of each lane: rotl(s₀ + s₃, 7) + s₀, then the state update
     /// s₂ ^= s₀, s₃ ^= s₁, s₁ ^= s₂, s₀ ^= s₃, s₂ ^= s₁ ≪ 9 (the old s₁), s₃ = rotl(s₃, 11).
     @inline(__always)
     mutating func next(_ h: XoshiroShifts) -> SIMD4<UInt32> {
-        let times5 = (s1 &<< h.two) &+ s1
-        let rotated = (times5 &<< 7) | (times5 &>> h.twentyFive)
-        let result = (rotated &<< h.three) &+ rotated
+        let sum = s0 &+ s3
+        let result = ((sum &<< 7) | (sum &>> h.twentyFive)) &+ s0
         let t = s1 &<< 9
         s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t
         s3 = (s3 &<< 11) | (s3 &>> h.twentyOne)
@@ -97,8 +101,8 @@ struct XoshiroLanes {
     }
 }
 
-/// One scalar xoshiro128** generator: the chunk's spare stream for the slow path.
-struct Xoshiro128StarStar {
+/// One scalar xoshiro128++ generator: the chunk's spare stream for the slow path.
+struct Xoshiro128PlusPlus {
     var s0: UInt32, s1: UInt32, s2: UInt32, s3: UInt32
 
     init(block: SIMD4<UInt32>) {
@@ -108,8 +112,8 @@ struct Xoshiro128StarStar {
 
     @inline(__always)
     mutating func next() -> UInt32 {
-        let times5 = s1 &* 5
-        let result = ((times5 << 7) | (times5 >> 25)) &* 9
+        let sum = s0 &+ s3
+        let result = ((sum << 7) | (sum >> 25)) &+ s0
         let t = s1 << 9
         s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t
         s3 = (s3 << 11) | (s3 >> 21)
@@ -144,7 +148,7 @@ enum Ziggurat {
     /// The slow path for a word that missed the fast path (or any word: it takes the fast path when
     /// it can), drawing further uniforms from `spare`.
     @inline(never)
-    static func slowNormal(_ word: UInt32, spare: inout Xoshiro128StarStar,
+    static func slowNormal(_ word: UInt32, spare: inout Xoshiro128PlusPlus,
                            fast: UnsafePointer<UInt32>, edges: UnsafePointer<Double>, heights: UnsafePointer<Double>) -> Float {
         var w = word
         while true {
@@ -201,50 +205,55 @@ enum Ziggurat {
     }
 }
 
-/// What a normal fill does with the normals z of a stretch of positions.
+/// What a normal fill does with the normals z of a stretch of positions. Offsets count from the
+/// stretch's first position.
 protocol NormalFillKernel {
-    /// Writes the values for four positions at `p`; lanes set in `missed` are written again later
-    /// by `store(_:at:)` (what they hold meanwhile does not matter, but `p`'s other lanes must be
-    /// final).
-    func store(_ z: SIMD4<Float>, missed: SIMD4<UInt32>, at p: UnsafeMutablePointer<Float>)
+    /// Writes the values for the four positions from `offset` on; lanes set in `missed` are written
+    /// again later by `store(_:at:)` (what they hold meanwhile does not matter, but the other lanes
+    /// must be final).
+    func store(_ z: SIMD4<Float>, missed: SIMD4<UInt32>, at offset: Int)
     /// Writes the value for one position.
-    func store(_ z: Float, at p: UnsafeMutablePointer<Float>)
+    func store(_ z: Float, at offset: Int)
 }
 
 /// buffer[i] = mean + σ·zᵢ.
 struct FillNormalKernel: NormalFillKernel {
+    var buffer: UnsafeMutablePointer<Float>
     var mean: Float
     var standardDeviation: Float
 
     @inline(__always)
-    func store(_ z: SIMD4<Float>, missed: SIMD4<UInt32>, at p: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(p).storeBytes(of: mean + standardDeviation * z, as: SIMD4<Float>.self)
+    func store(_ z: SIMD4<Float>, missed: SIMD4<UInt32>, at offset: Int) {
+        UnsafeMutableRawPointer(buffer + offset).storeBytes(of: mean + standardDeviation * z, as: SIMD4<Float>.self)
     }
 
     @inline(__always)
-    func store(_ z: Float, at p: UnsafeMutablePointer<Float>) { p.pointee = mean + standardDeviation * z }
+    func store(_ z: Float, at offset: Int) { buffer[offset] = mean + standardDeviation * z }
 }
 
 /// buffer[i] = 0 + 1·zᵢ, i.e. zᵢ with −0 written as +0: `FillNormalKernel` for the defaults, with two
 /// registers fewer in the row loop.
 struct StandardNormalKernel: NormalFillKernel {
+    var buffer: UnsafeMutablePointer<Float>
+
     @inline(__always)
-    func store(_ z: SIMD4<Float>, missed: SIMD4<UInt32>, at p: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(p).storeBytes(of: z + 0, as: SIMD4<Float>.self)
+    func store(_ z: SIMD4<Float>, missed: SIMD4<UInt32>, at offset: Int) {
+        UnsafeMutableRawPointer(buffer + offset).storeBytes(of: z + 0, as: SIMD4<Float>.self)
     }
 
     @inline(__always)
-    func store(_ z: Float, at p: UnsafeMutablePointer<Float>) { p.pointee = z + 0 }
+    func store(_ z: Float, at offset: Int) { buffer[offset] = z + 0 }
 }
 
 /// buffer[i] += σ·zᵢ, rounded once; a lane that missed the fast path keeps its value until its
 /// z is known.
 struct AddNormalKernel: NormalFillKernel {
+    var buffer: UnsafeMutablePointer<Float>
     var standardDeviation: Float
 
     @inline(__always)
-    func store(_ z: SIMD4<Float>, missed: SIMD4<UInt32>, at p: UnsafeMutablePointer<Float>) {
-        let raw = UnsafeMutableRawPointer(p)
+    func store(_ z: SIMD4<Float>, missed: SIMD4<UInt32>, at offset: Int) {
+        let raw = UnsafeMutableRawPointer(buffer + offset)
         let old = raw.loadUnaligned(as: SIMD4<Float>.self)
         let new = unsafeBitCast(old + standardDeviation * z, to: SIMD4<UInt32>.self)
         let kept = (new & ~missed) | (unsafeBitCast(old, to: SIMD4<UInt32>.self) & missed)
@@ -252,25 +261,71 @@ struct AddNormalKernel: NormalFillKernel {
     }
 
     @inline(__always)
-    func store(_ z: Float, at p: UnsafeMutablePointer<Float>) { p.pointee += standardDeviation * z }
+    func store(_ z: Float, at offset: Int) { buffer[offset] += standardDeviation * z }
 }
 
 /// buffer[i] = s·source[i] + σ·zᵢ (s = ±1, exact), rounded once: a noisy copy in one pass, the
 /// same bits as copying ±source and then adding σ·z.
 struct CopyAddNormalKernel: NormalFillKernel {
-    /// source − destination, in floats: where a destination position finds its source.
-    var sourceOffset: Int
+    var source: UnsafePointer<Float>
+    var buffer: UnsafeMutablePointer<Float>
     var sign: Float
     var standardDeviation: Float
 
     @inline(__always)
-    func store(_ z: SIMD4<Float>, missed: SIMD4<UInt32>, at p: UnsafeMutablePointer<Float>) {
-        let source = UnsafeRawPointer(p + sourceOffset).loadUnaligned(as: SIMD4<Float>.self)
-        UnsafeMutableRawPointer(p).storeBytes(of: sign * source + standardDeviation * z, as: SIMD4<Float>.self)
+    func store(_ z: SIMD4<Float>, missed: SIMD4<UInt32>, at offset: Int) {
+        let x = UnsafeRawPointer(source + offset).loadUnaligned(as: SIMD4<Float>.self)
+        UnsafeMutableRawPointer(buffer + offset).storeBytes(of: sign * x + standardDeviation * z, as: SIMD4<Float>.self)
     }
 
     @inline(__always)
-    func store(_ z: Float, at p: UnsafeMutablePointer<Float>) { p.pointee = sign * p[sourceOffset] + standardDeviation * z }
+    func store(_ z: Float, at offset: Int) { buffer[offset] = sign * source[offset] + standardDeviation * z }
+}
+
+/// d = s·source[i] + σ·zᵢ (the bits of `CopyAddNormalKernel`) handed straight to a rule's
+/// per-position update instead of being stored: noise and update in one pass, so the update's
+/// loads and stores of θ and its state spread over the generator's arithmetic instead of
+/// waiting for it. A lane that missed the fast path is left alone (a masked update, branch-free:
+/// a branch to a partial update made LLVM scalarize or spill the whole row) and updated when its z
+/// is known.
+struct CopyAddUpdateKernel<Update: LaneUpdate, Sign: DirectionSign>: NormalFillKernel {
+    var source: UnsafePointer<Float>
+    var standardDeviation: Float
+    var update: Update
+    /// Four floats of L1 that z passes through, at an address LLVM cannot see is the one it just
+    /// stored to: handed over in registers, z and the update compiled as one expression that LLVM
+    /// partly scalarized (254 instructions a row instead of about 170, 2.5× slower).
+    var relay: UnsafeMutablePointer<Float>
+    var opaqueZero: Int
+
+    @inline(__always)
+    func store(_ z: SIMD4<Float>, missed: SIMD4<UInt32>, at offset: Int) {
+        let d = Sign.apply(UnsafeRawPointer(source + offset).loadUnaligned(as: SIMD4<Float>.self)) + standardDeviation * z
+        UnsafeMutableRawPointer(relay).storeBytes(of: d, as: SIMD4<Float>.self)
+        let back = UnsafeRawPointer(bitPattern: Int(bitPattern: relay) ^ opaqueZero).unsafelyUnwrapped
+        update.update(back.loadUnaligned(as: SIMD4<Float>.self), at: offset,
+                      skipping: SIMD4<Int32>(truncatingIfNeeded: missed) .!= 0)
+    }
+
+    @inline(__always)
+    func store(_ z: Float, at offset: Int) { update.update(Sign.apply(source[offset]) + standardDeviation * z, at: offset) }
+}
+
+/// +g or −g (maximizing) as a type, so the row loop has no multiply or select for it. Negation is
+/// exact, as the general path's multiply by −1 is.
+protocol DirectionSign {
+    static func apply(_ x: SIMD4<Float>) -> SIMD4<Float>
+    static func apply(_ x: Float) -> Float
+}
+
+enum PlusSign: DirectionSign {
+    @inline(__always) static func apply(_ x: SIMD4<Float>) -> SIMD4<Float> { x }
+    @inline(__always) static func apply(_ x: Float) -> Float { x }
+}
+
+enum MinusSign: DirectionSign {
+    @inline(__always) static func apply(_ x: SIMD4<Float>) -> SIMD4<Float> { -x }
+    @inline(__always) static func apply(_ x: Float) -> Float { -x }
 }
 
 extension Philox4x32 {
@@ -280,7 +335,7 @@ extension Philox4x32 {
     /// mean + σ·zᵢ, with zᵢ the normal stream's value i from this generator's state (see
     /// `normals(into:from:mean:standardDeviation:)` for the stream's layout).
     ///
-    /// The normals come from a 1024-layer ziggurat (Marsaglia and Tsang 2000) over xoshiro128**
+    /// The normals come from a 1024-layer ziggurat (Marsaglia and Tsang 2000) over xoshiro128++
     /// lanes that Philox seeds, so they are exact up to Float rounding (no truncation of the tail: the
     /// largest |z| is about 9.6). Consumes 256·⌈count / 1024⌉ blocks, so consecutive fills never
     /// share a lane; a half block buffered by `next()` is dropped first.
@@ -314,7 +369,7 @@ extension Philox4x32 {
     /// access that lets a noise source compute any block of a step alone.
     ///
     /// The stream (key k, counter c): chunk j = ⌊i / 1024⌋ owns counters c + 256j …; its eight
-    /// lanes are xoshiro128** generators seeded by the Philox blocks c + 256j + l, l < 8, and
+    /// lanes are xoshiro128++ generators seeded by the Philox blocks c + 256j + l, l < 8, and
     /// position 1024j + 8m + l is the ziggurat of lane l's output m (layer = its low 10 bits,
     /// sign = bit 10, abscissa = its top 21 bits). The 0.43% of words that miss the ziggurat's fast
     /// path draw further words, in position order, from a ninth generator seeded by block
@@ -323,17 +378,19 @@ extension Philox4x32 {
     /// depends on the thread count or on where a stretch starts.
     public func normals(into buffer: UnsafeMutableBufferPointer<Float>, from position: Int,
                         mean: Float = 0, standardDeviation: Float = 1) {
+        guard let base = buffer.baseAddress else { return }
         if mean == 0 && standardDeviation == 1 {
-            run(StandardNormalKernel(), on: buffer, from: position)
+            run(StandardNormalKernel(buffer: base), count: buffer.count, from: position)
         } else {
-            run(FillNormalKernel(mean: mean, standardDeviation: standardDeviation), on: buffer, from: position)
+            run(FillNormalKernel(buffer: base, mean: mean, standardDeviation: standardDeviation), count: buffer.count, from: position)
         }
     }
 
     /// buffer[k] += σ·z for the stream's positions `position + k`, without changing the generator
     /// (see `normals(into:from:mean:standardDeviation:)`).
     public func addNormal(to buffer: UnsafeMutableBufferPointer<Float>, from position: Int, standardDeviation: Float) {
-        run(AddNormalKernel(standardDeviation: standardDeviation), on: buffer, from: position)
+        guard let base = buffer.baseAddress else { return }
+        run(AddNormalKernel(buffer: base, standardDeviation: standardDeviation), count: buffer.count, from: position)
     }
 
     /// buffer[k] = ±source[k] + σ·z for the stream's positions `position + k` (`negate` for −),
@@ -341,20 +398,35 @@ extension Philox4x32 {
     func copyAddingNormal(from source: UnsafePointer<Float>, negate: Bool, into buffer: UnsafeMutableBufferPointer<Float>,
                           from position: Int, standardDeviation: Float) {
         guard let base = buffer.baseAddress else { return }
-        run(CopyAddNormalKernel(sourceOffset: source - UnsafePointer(base), sign: negate ? -1 : 1,
-                                standardDeviation: standardDeviation), on: buffer, from: position)
+        run(CopyAddNormalKernel(source: source, buffer: base, sign: negate ? -1 : 1, standardDeviation: standardDeviation),
+            count: buffer.count, from: position)
+    }
+
+    /// `update` applied to d = ±source[k] + σ·z for the stream's positions `position + k`, k < `count`
+    /// (the values `copyAddingNormal` would write), without changing the generator.
+    func copyAddingNormal<Update: LaneUpdate>(from source: UnsafePointer<Float>, negate: Bool, count: Int, from position: Int,
+                                              standardDeviation: Float, updating update: Update) {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 4) { relay in
+            let relay = relay.baseAddress!, zero = NormalStream.opaqueZero
+            if negate {
+                run(CopyAddUpdateKernel<Update, MinusSign>(source: source, standardDeviation: standardDeviation, update: update,
+                                                           relay: relay, opaqueZero: zero), count: count, from: position)
+            } else {
+                run(CopyAddUpdateKernel<Update, PlusSign>(source: source, standardDeviation: standardDeviation, update: update,
+                                                          relay: relay, opaqueZero: zero), count: count, from: position)
+            }
+        }
     }
 
     // MARK: - Driver
 
-    /// Runs `kernel` over the positions `position ..< position + buffer.count`, chunk by chunk, on up
-    /// to `Parallelism.maximumThreadCount` threads (contiguous runs of whole chunks).
-    private func run<Kernel: NormalFillKernel>(_ kernel: Kernel, on buffer: UnsafeMutableBufferPointer<Float>,
-                                               from position: Int) {
+    /// Runs `kernel` over the positions `position ..< position + count` (offsets 0 ..< count), chunk by
+    /// chunk, on up to `Parallelism.maximumThreadCount` threads (contiguous runs of whole chunks).
+    private func run<Kernel: NormalFillKernel>(_ kernel: Kernel, count: Int, from position: Int) {
         check(position >= 0, "normal stream positions are non-negative, got \(position)")
-        guard buffer.count > 0, let base = buffer.baseAddress else { return }
-        let (end, overflow) = position.addingReportingOverflow(buffer.count)
-        check(!overflow, "normal stream positions \(position) + \(buffer.count) overflow")
+        guard count > 0 else { return }
+        let (end, overflow) = position.addingReportingOverflow(count)
+        check(!overflow, "normal stream positions \(position) + \(count) overflow")
         let firstChunk = position / NormalStream.chunkSize
         let chunks = (end - 1) / NormalStream.chunkSize - firstChunk + 1
         let key = key, start = counter
@@ -376,7 +448,7 @@ extension Philox4x32 {
                                 Self.normalChunk(kernel, key: key,
                                                  counter: Self.counter(start, plus: UInt64(chunk) * UInt64(NormalStream.countersPerChunk)),
                                                  positions: lower..<upper,
-                                                 into: base + (chunkStart + lower - position),
+                                                 offset: chunkStart - position,
                                                  tables: tables, rowWords: words, rowIndices: rows)
                             }
                         }
@@ -386,12 +458,12 @@ extension Philox4x32 {
         }
     }
 
-    /// The positions `positions` (within 0 ..< 1024) of the chunk at `counter`, written from
-    /// `destination` on.
+    /// The positions `positions` (within 0 ..< 1024) of the chunk at `counter`; the chunk's position
+    /// p is the kernel's offset `offset` + p.
     @inline(__always)
     private static func normalChunk<Kernel: NormalFillKernel>(
         _ kernel: Kernel, key: SIMD2<UInt32>, counter: SIMD4<UInt32>, positions: Range<Int>,
-        into destination: UnsafeMutablePointer<Float>, tables: ZigguratPointers,
+        offset origin: Int, tables: ZigguratPointers,
         rowWords: UnsafeMutablePointer<SIMD8<UInt32>>, rowIndices: UnsafeMutablePointer<UInt16>
     ) {
         var (low, high) = laneSeeds(counter: counter, key: key)
@@ -399,7 +471,6 @@ extension Philox4x32 {
         let pairs = UnsafeRawPointer(tables.fast)
         let firstRow = positions.lowerBound / NormalStream.lanes
         let endRow = (positions.upperBound + NormalStream.lanes - 1) / NormalStream.lanes
-        let origin = destination - positions.lowerBound // position p of the chunk is origin[p]
         var missedRows = 0
         // One row: the two halves' words, candidates and misses; the row joins the list if it missed.
         @inline(__always)
@@ -432,13 +503,13 @@ extension Philox4x32 {
         if fullStart < fullEnd {
             for row in fullStart..<fullEnd {
                 let (za, missedA, zb, missedB) = nextRow(row)
-                kernel.store(za, missed: missedA, at: origin + row * NormalStream.lanes)
-                kernel.store(zb, missed: missedB, at: origin + row * NormalStream.lanes + 4)
+                kernel.store(za, missed: missedA, at: origin &+ row &* NormalStream.lanes)
+                kernel.store(zb, missed: missedB, at: origin &+ row &* NormalStream.lanes &+ 4)
             }
         }
         if fullEnd < endRow { partialRow(fullEnd) }
         guard missedRows > 0 else { return }
-        var spare = Xoshiro128StarStar(block: Philox4x32.block(counter: Self.counter(counter, plus: 8), key: key))
+        var spare = Xoshiro128PlusPlus(block: Philox4x32.block(counter: Self.counter(counter, plus: 8), key: key))
         for entry in 0..<missedRows {
             let words = rowWords[entry]
             let first = Int(rowIndices[entry]) * NormalStream.lanes

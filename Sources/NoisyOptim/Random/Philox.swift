@@ -22,7 +22,7 @@
 /// As a `RandomNumberGenerator`, `next()` returns the two halves of each block in turn and keeps
 /// the unused half in the state (see `next()`); the uniform fill (`Philox+Fill.swift`) consumes
 /// whole blocks, four 32-bit words per block, and the normal fills (`Philox+Normal.swift`) seed
-/// xoshiro128** lanes with them.
+/// xoshiro128++ lanes with them.
 public struct Philox4x32: RandomNumberGenerator, Codable, Sendable, Hashable {
     /// The 64-bit key (k₀, k₁).
     public private(set) var key: SIMD2<UInt32>
@@ -114,7 +114,7 @@ public struct Philox4x32: RandomNumberGenerator, Codable, Sendable, Hashable {
 
     /// A sample of N(0, 1) by the fills' ziggurat (see `Ziggurat`) on the low 32 bits of `next()`.
     /// A word that misses the ziggurat's fast path (probability 0.43%) takes its further uniforms
-    /// from a xoshiro128** generator seeded by the next two calls of `next()`. The values are not
+    /// from a xoshiro128++ generator seeded by the next two calls of `next()`. The values are not
     /// the fills' (which draw from lanes seeded per chunk of 1024 positions); use `fillNormal` for
     /// many.
     public mutating func nextNormal() -> Float {
@@ -126,7 +126,7 @@ public struct Philox4x32: RandomNumberGenerator, Codable, Sendable, Hashable {
                 return word & 0x400 != 0 ? -z : z
             }
             let low = next(), high = next()
-            var spare = Xoshiro128StarStar(block: SIMD4(UInt32(truncatingIfNeeded: low), UInt32(truncatingIfNeeded: low >> 32),
+            var spare = Xoshiro128PlusPlus(block: SIMD4(UInt32(truncatingIfNeeded: low), UInt32(truncatingIfNeeded: low >> 32),
                                                         UInt32(truncatingIfNeeded: high), UInt32(truncatingIfNeeded: high >> 32)))
             return Ziggurat.edges.withUnsafeBufferPointer { edges in
                 Ziggurat.heights.withUnsafeBufferPointer { heights in

@@ -18,10 +18,12 @@ private struct Unfused<Base: GradientTransform>: GradientTransform {
     /// Runs both optimizers for `steps` steps on the same random gradients (odd size: a partial
     /// block and a partial lane group) and expects identical parameters and state.
     func expectSameSteps<T: GradientTransform>(_ transform: T, maximize: Bool = false, steps: Int = 4,
-                                               learningRate: Schedule = 0.05, gradientNoise: GradientNoise? = nil) throws {
+                                               learningRate: Schedule = 0.05, gradientNoise: GradientNoise? = nil,
+                                               interleaved: Bool = false) throws {
         let count = 2 * UpdateBlock.size + 37
         let layout = ParameterLayout.flat(count: count)
         var fused = try ChainOptimizer(layout: layout, rule: transform, learningRate: learningRate).maximizing(maximize)
+        fused.interleavedPreludeMinimum = interleaved ? 0 : .max
         var general = try ChainOptimizer(layout: layout, rule: Unfused(transform), learningRate: learningRate)
             .maximizing(maximize)
         if let gradientNoise {
@@ -81,6 +83,59 @@ private struct Unfused<Base: GradientTransform>: GradientTransform {
                             learningRate: .exponential(initial: 0.01, factor: 0.9), gradientNoise: noise)
         try expectSameSteps(try ScaleByRMSprop(alpha: 0.9, epsilon: 1e-6, momentum: 0.8, centered: true),
                             maximize: maximize, gradientNoise: noise)
+    }
+
+    /// On large vectors the noise goes to the rule lane by lane (`applyFused(_:to:from:)`, a masked
+    /// update while a lane's normal is pending, then a scalar one): the same bits as the general
+    /// path, here forced on a small vector with a partial block, over the first step (the block path)
+    /// and three more.
+    @Test(arguments: [false, true])
+    func interleavedGradientNoiseHasTheGeneralPathsBits(maximize: Bool) throws {
+        let noise = GradientNoise(eta: 0.05, seed: 21)
+        try expectSameSteps(try Momentum(0.9), maximize: maximize, gradientNoise: noise, interleaved: true)
+        try expectSameSteps(try Momentum(0.9, dampening: 0.3), maximize: maximize, gradientNoise: noise, interleaved: true)
+        try expectSameSteps(try Momentum(0.8, nesterov: true), maximize: maximize, gradientNoise: noise, interleaved: true)
+        try expectSameSteps(try Momentum(0), maximize: maximize, gradientNoise: noise, interleaved: true)
+        try expectSameSteps(try ScaleByAdam(beta1: 0.9, beta2: 0.99, epsilon: 1e-6), maximize: maximize,
+                            learningRate: .exponential(initial: 0.01, factor: 0.9), gradientNoise: noise, interleaved: true)
+    }
+
+    /// The interleaved form is taken when the block asks for it and the rule has one (the scratch,
+    /// filled with NaN, stays untouched), and not otherwise; both update θ.
+    @Test func interleavedNoiseLeavesTheScratchAlone() throws {
+        let count = UpdateBlock.size
+        let layout = ParameterLayout.flat(count: count)
+        let noise = GradientNoise(eta: 0.05, seed: 3)
+        func run<T: GradientTransform, U: GradientTransform>(_ optimizer: ChainOptimizer<T, U>, interleaved: Bool)
+            -> (scratchUntouched: Bool, moved: Bool) {
+            var optimizer = optimizer
+            var theta = Tensor(shape: [count], repeating: 1)
+            try! optimizer.step(&theta, gradient: Tensor(shape: [count], repeating: 0.5)) // past the first step
+            var state = optimizer.state.transform
+            let plan = optimizer.transform.plan(&state, context: StepContext(step: 1, layout: layout, learningRate: 0.1,
+                                                                             gradientNorm: 1))
+            var parameters = [Float](repeating: 1, count: count)
+            var scratch = [Float](repeating: .nan, count: count)
+            let g = [Float](repeating: 0.5, count: count)
+            let fused = parameters.withUnsafeMutableBufferPointer { t in
+                scratch.withUnsafeMutableBufferPointer { s in
+                    g.withUnsafeBufferPointer { g in
+                        optimizer.transform.applyFused(plan, to: FusedBlock(range: 0..<count, gradient: g.baseAddress!,
+                                                                           parameters: t.baseAddress!, alpha: 1, sign: 1,
+                                                                           scratch: s.baseAddress!, interleavesPrelude: interleaved))
+                    }
+                }
+            }
+            #expect(fused)
+            return (scratch.allSatisfy { $0.isNaN }, parameters.allSatisfy { $0 != 1 })
+        }
+        let momentum = try SGD(layout: layout, learningRate: 0.1, momentum: 0.9).withGradientNoise(noise)
+        let plain = try SGD(layout: layout, learningRate: 0.1).withGradientNoise(noise)
+        let adam = try Adam(layout: layout).withGradientNoise(noise)
+        #expect(run(momentum, interleaved: true) == (true, true))
+        #expect(run(plain, interleaved: true) == (true, true))
+        #expect(run(momentum, interleaved: false) == (false, true))
+        #expect(run(adam, interleaved: true) == (false, true), "Adam has no per-position form: the scratch path")
     }
 
     @Test func namedOptimizersFuseOnlyWhenOnePartActs() throws {
