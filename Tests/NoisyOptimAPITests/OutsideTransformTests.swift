@@ -57,6 +57,37 @@ struct PreconditionedLangevinNoise: GradientTransform {
     }
 }
 
+/// A rule written outside the module with all three fused forms: d ← c·d, so θ ← θ + α·c·d, as a
+/// block kernel and per position (`LaneUpdate`), which gradient noise on a large vector feeds lane
+/// by lane. `lanes: false` hides the per-position form (the noise then goes through the scratch).
+struct ScaleDirection: GradientTransform {
+    var factor: Float
+    var lanes = true
+    struct State: Codable, Sendable, Equatable {}
+    func makeState(for layout: ParameterLayout) -> State { State() }
+    func plan(_ state: inout State, context: StepContext) -> Float { factor }
+    func apply(_ c: Float, to block: UpdateBlock) { BlockMath.scale(block.directionBuffer, by: c) }
+    func canFuse(_ c: Float, alpha: Float) -> Bool { true }
+
+    func applyFused(_ c: Float, to block: FusedBlock) -> Bool {
+        for i in 0..<block.count { block.parameters[i] += block.alpha * (c * (block.sign * block.gradient[i])) }
+        return true
+    }
+
+    struct Lanes: LaneUpdate {
+        let parameters: UnsafeMutablePointer<Float>, alpha: Float, c: Float
+        func update(_ d: SIMD4<Float>, at offset: Int, skipping skipped: SIMDMask<SIMD4<Int32>>) {
+            let raw = UnsafeMutableRawPointer(parameters + offset), theta = raw.loadUnaligned(as: SIMD4<Float>.self)
+            raw.storeBytes(of: (theta + alpha * (c * d)).replacing(with: theta, where: skipped), as: SIMD4<Float>.self)
+        }
+        func update(_ d: Float, at offset: Int) { parameters[offset] += alpha * (c * d) }
+    }
+
+    func applyFused<Source: DirectionSource>(_ c: Float, to block: FusedBlock, from source: Source) -> Bool {
+        lanes && source.run(Lanes(parameters: block.parameters, alpha: block.alpha, c: c))
+    }
+}
+
 @Suite struct OutsideTransformTests {
     @Test func accumulatorStepsAsComputedByHand() throws {
         // θ₀ = (1, 2), lr = 0.1. g₁ = (3, 4): s = (9, 16), d = (1, 1), θ₁ = (0.9, 1.9).
@@ -139,5 +170,25 @@ struct PreconditionedLangevinNoise: GradientTransform {
 
         let a = Tensor(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6]), b = Tensor(shape: [1, 3], scalars: [1, 0, -1])
         #expect(matmul(a, b, transposingB: true).scalars == [-2, -2])
+    }
+
+    /// Gradient noise on a vector past `UpdateBlock.interleavedPreludeMinimum` reaches an outside
+    /// rule's `LaneUpdate`, with the bits of the scratch path (a partial last block; two steps).
+    @Test func outsideRuleTakesNoiseLaneByLane() throws {
+        let count = UpdateBlock.interleavedPreludeMinimum + 37
+        let layout = ParameterLayout.flat(count: count)
+        let noise = GradientNoise(eta: 0.05, seed: 5)
+        var byLanes = try ChainOptimizer(layout: layout, rule: ScaleDirection(factor: 0.5), learningRate: 0.1)
+            .withGradientNoise(noise)
+        var byBlocks = try ChainOptimizer(layout: layout, rule: ScaleDirection(factor: 0.5, lanes: false), learningRate: 0.1)
+            .withGradientNoise(noise)
+        var a = Tensor(shape: [count], repeating: 1), b = a
+        let g = Tensor((0..<count).map { Float($0 % 7) - 3 })
+        for _ in 0..<2 {
+            try byLanes.step(&a, gradient: g)
+            try byBlocks.step(&b, gradient: g)
+        }
+        #expect(a == b)
+        #expect(a != Tensor(shape: [count], repeating: 1))
     }
 }

@@ -5,9 +5,12 @@
 // memory-bound (θ and its state from DRAM). Run one after the other over an L1 block, the core
 // waits on memory during the rule's pass and the memory idles during the prelude's; interleaved
 // row by row, the rule's loads and stores spread over the generator's arithmetic and the
-// prefetchers keep them in cache. Measured in a harness on 10M parameters (one thread): 1.97 ns per
-// parameter block by block, 1.54–1.66 with the rule's pass after every 16–128 normals, 1.22 row by
-// row, against 0.84 for the normals alone and 0.56 for the memory traffic alone.
+// prefetchers keep them in cache. Measured on 10M parameters, one thread: in a standalone loop
+// (normals and a momentum update, misses ignored) 1.97 ns per parameter block by block, 1.54–1.66
+// with the rule's pass after every 16–128 normals, 1.22 lane by lane, against 0.84 for the normals
+// alone and 0.56 for the memory traffic alone; in the library, with the masked update that the
+// ziggurat's misses need, the noisy momentum step 2.57 → 2.25 (alternating runs of a harness).
+// On vectors that fit the caches the block form stays faster (`UpdateBlock.interleavedPreludeMinimum`).
 
 /// A rule's whole update of θ and its state at single positions of one block, given the direction
 /// d there: the per-position form of a fused kernel (`GradientTransform.applyFused(_:to:)`), with

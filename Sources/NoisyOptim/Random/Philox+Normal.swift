@@ -13,7 +13,7 @@
 //   instead of written as literals: seeing both counts, LLVM turns a rotation into a funnel shift
 //   that it then scalarizes lane by lane (`rol` on general registers). One opaque count per
 //   rotation is enough, and each costs a register (sixteen in SSE2).
-// - xoshiro128++ rather than xoshiro128++ (the stream until the second of December 2026): the
+// - xoshiro128++ rather than xoshiro128** (the lanes' generator until 2026-12-01, 17:00 UTC): the
 //   same state update and, per the authors, the same quality on all 32 bits, but its scrambler
 //   rotl(s₀ + s₃, 7) + s₀ is 7 instructions per vector where ** 's two multiplies-by-shifts and
 //   rotation were 11: 141 → 130 instructions per row, 0.88 → 0.80 ns per normal in a harness.
@@ -292,9 +292,10 @@ struct CopyAddUpdateKernel<Update: LaneUpdate, Sign: DirectionSign>: NormalFillK
     var source: UnsafePointer<Float>
     var standardDeviation: Float
     var update: Update
-    /// Four floats of L1 that z passes through, at an address LLVM cannot see is the one it just
-    /// stored to: handed over in registers, z and the update compiled as one expression that LLVM
-    /// partly scalarized (254 instructions a row instead of about 170, 2.5× slower).
+    /// Four floats of L1 that d passes through, at an address LLVM cannot see is the one it just
+    /// stored to (`opaqueZero`): handed over in registers, the ziggurat's arithmetic and the update
+    /// compiled as one expression that the SLP vectorizer partly scalarized and reshuffled (about 250
+    /// instructions a row instead of 190, 2.5× slower).
     var relay: UnsafeMutablePointer<Float>
     var opaqueZero: Int
 
