@@ -227,6 +227,7 @@ WORKLOADS = {
     "noisy_momentum_step_1M": lambda: optimizer_step(1_000_000, momentum, noise_std=0.1),
     "noisy_momentum_step_10M": lambda: optimizer_step(10_000_000, momentum, noise_std=0.1),
     "adam_step_10M": lambda: optimizer_step(10_000_000, adam),
+    "noisy_adam_step_10M": lambda: optimizer_step(10_000_000, adam, noise_std=0.1),
     "adamw_step_10M": lambda: optimizer_step(10_000_000, adamw),
     "adagrad_step_10M": lambda: optimizer_step(10_000_000, adagrad),
     "rmsprop_step_10M": lambda: optimizer_step(10_000_000, rmsprop),

@@ -98,6 +98,11 @@ func benchPeer(_ table: inout BenchTable) {
         row("adam_step_10M", "Adam step 10M, unchecked", scale: 1e3, unit: "ms") {
             stepSeconds(try! Adam(layout: layout).withNonFiniteGradientPolicy(.propagate), count: n)
         }
+        let noisyAdam = try! Adam(layout: layout).withGradientNoise(GradientNoise(eta: 0.01, seed: 1))
+        row("noisy_adam_step_10M", "noisy Adam step 10M", scale: 1e3, unit: "ms") { stepSeconds(noisyAdam, count: n) }
+        row("noisy_adam_step_10M", "noisy Adam step 10M, tape gradient", scale: 1e3, unit: "ms") {
+            stepSeconds(noisyAdam, count: n, gradient: flagged)
+        }
         // The adaptive optimizers at both sides' defaults (PyTorch's faster of foreach and fused).
         row("adamw_step_10M", "AdamW step 10M", scale: 1e3, unit: "ms") { stepSeconds(try! AdamW(layout: layout), count: n) }
         row("adagrad_step_10M", "Adagrad step 10M", scale: 1e3, unit: "ms") { stepSeconds(try! Adagrad(layout: layout), count: n) }

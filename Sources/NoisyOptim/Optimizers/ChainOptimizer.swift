@@ -184,7 +184,8 @@ public struct ChainOptimizer<Rule: GradientTransform, Update: GradientTransform>
         let size = UpdateBlock.size
         let blocks = (n + size - 1) / size
         Parallel.forEachChunk(count: blocks, minimumChunk: max(1, Kernels.parallelThreshold / size)) { chunk in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: size) { scratch in
+            // No larger than the vector: up to 256 floats the scratch is on the stack, not the heap.
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: min(size, n)) { scratch in
                 let d = scratch.baseAddress!
                 for b in chunk {
                     let lower = b * size, upper = min(n, lower + size)

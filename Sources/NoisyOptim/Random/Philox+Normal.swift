@@ -49,15 +49,18 @@ enum NormalStream {
     static let lanes = 8
     /// Rows per chunk.
     static let rows = chunkSize / lanes
+    /// Entries of the list of rows with a miss (4.3 of 128 rows on average); a power of two.
+    static let listCapacity = 32
     /// Below this many chunks per thread, a second thread costs more than it saves (~0.2 ms of work).
     static let minimumChunksPerThread = 128
 
     /// The right-shift counts 25 and 21 of xoshiro128++'s rotations left by 7 and by 11. Kept in
-    /// memory on purpose (see the note at the top of the file); never written.
-    @usableFromInline nonisolated(unsafe) static var shifts: SIMD2<UInt32> = [25, 21]
+    /// memory on purpose (see the note at the top of the file); never written, so read without the
+    /// runtime's exclusivity check (a `swift_beginAccess` per chunk).
+    @usableFromInline @exclusivity(unchecked) nonisolated(unsafe) static var shifts: SIMD2<UInt32> = [25, 21]
 
     /// 0, kept in memory so that LLVM cannot fold it (see `CopyAddUpdateKernel.relay`); never written.
-    @usableFromInline nonisolated(unsafe) static var opaqueZero = 0
+    @usableFromInline @exclusivity(unchecked) nonisolated(unsafe) static var opaqueZero = 0
 
     /// Blocks consumed by a fill of `count` normals.
     static func countersConsumed(byNormals count: Int) -> UInt64 {
@@ -403,6 +406,22 @@ extension Philox4x32 {
             count: buffer.count, from: position)
     }
 
+    /// `normals(into:from:)` (standard normals) with a list of missed rows of `listCapacity` rows: for
+    /// tests of the list's overflow, whose values must be the same.
+    func normals(into buffer: UnsafeMutableBufferPointer<Float>, from position: Int, listCapacity: Int) {
+        guard let base = buffer.baseAddress else { return }
+        run(StandardNormalKernel(buffer: base), count: buffer.count, from: position, listCapacity: listCapacity)
+    }
+
+    /// `addNormal(to:from:standardDeviation:)` with a list of missed rows of `listCapacity` rows (see
+    /// `normals(into:from:listCapacity:)`): a kernel that must not write a position twice.
+    func addNormal(to buffer: UnsafeMutableBufferPointer<Float>, from position: Int, standardDeviation: Float,
+                   listCapacity: Int) {
+        guard let base = buffer.baseAddress else { return }
+        run(AddNormalKernel(buffer: base, standardDeviation: standardDeviation), count: buffer.count, from: position,
+            listCapacity: listCapacity)
+    }
+
     /// `update` applied to d = ±source[k] + σ·z for the stream's positions `position + k`, k < `count`
     /// (the values `copyAddingNormal` would write), without changing the generator.
     func copyAddingNormal<Update: LaneUpdate>(from source: UnsafePointer<Float>, negate: Bool, count: Int, from position: Int,
@@ -423,7 +442,13 @@ extension Philox4x32 {
 
     /// Runs `kernel` over the positions `position ..< position + count` (offsets 0 ..< count), chunk by
     /// chunk, on up to `Parallelism.maximumThreadCount` threads (contiguous runs of whole chunks).
-    private func run<Kernel: NormalFillKernel>(_ kernel: Kernel, count: Int, from position: Int) {
+    ///
+    /// `listCapacity` (a power of two, at most `NormalStream.listCapacity`) is lowered only by tests,
+    /// to reach the list's overflow path; the values never depend on it.
+    private func run<Kernel: NormalFillKernel>(_ kernel: Kernel, count: Int, from position: Int,
+                                               listCapacity: Int = NormalStream.listCapacity) {
+        check(listCapacity > 0 && listCapacity <= NormalStream.listCapacity && listCapacity & (listCapacity - 1) == 0,
+              "the list of missed rows holds a power of two up to \(NormalStream.listCapacity) rows, got \(listCapacity)")
         check(position >= 0, "normal stream positions are non-negative, got \(position)")
         guard count > 0 else { return }
         let (end, overflow) = position.addingReportingOverflow(count)
@@ -432,25 +457,28 @@ extension Philox4x32 {
         let chunks = (end - 1) / NormalStream.chunkSize - firstChunk + 1
         let key = key, start = counter
         Parallel.forEachChunk(count: chunks, minimumChunk: NormalStream.minimumChunksPerThread) { range in
-            // The row list of one chunk: the words of each row with a miss, and the row's index.
-            withUnsafeTemporaryAllocation(byteCount: NormalStream.rows * 34, alignment: 64) { list in
-                let words = list.baseAddress!.bindMemory(to: SIMD8<UInt32>.self, capacity: NormalStream.rows)
-                let rows = (list.baseAddress! + NormalStream.rows * 32).bindMemory(to: UInt16.self, capacity: NormalStream.rows)
-                Ziggurat.fastPairs.withUnsafeBufferPointer { fast in
-                    Ziggurat.edges.withUnsafeBufferPointer { edges in
-                        Ziggurat.heights.withUnsafeBufferPointer { heights in
-                            let tables = ZigguratPointers(fast: fast.baseAddress!, edges: edges.baseAddress!,
-                                                          heights: heights.baseAddress!)
-                            for c in range {
-                                let chunk = firstChunk + c
-                                let chunkStart = chunk * NormalStream.chunkSize
-                                let lower = max(position, chunkStart) - chunkStart
-                                let upper = min(end, chunkStart + NormalStream.chunkSize) - chunkStart
-                                Self.normalChunk(kernel, key: key,
-                                                 counter: Self.counter(start, plus: UInt64(chunk) * UInt64(NormalStream.countersPerChunk)),
-                                                 positions: lower..<upper,
-                                                 offset: chunkStart - position,
-                                                 tables: tables, rowWords: words, rowIndices: rows)
+            // The list of rows with a miss: each row's words, and its index. Two allocations of at
+            // most 1024 bytes, so both on the stack: one of a whole chunk's 4352 bytes was a heap
+            // allocation per call (~0.17 ns per normal of a 1024-normal block).
+            withUnsafeTemporaryAllocation(of: SIMD8<UInt32>.self, capacity: NormalStream.listCapacity) { words in
+                withUnsafeTemporaryAllocation(of: UInt16.self, capacity: NormalStream.listCapacity) { rows in
+                    Ziggurat.fastPairs.withUnsafeBufferPointer { fast in
+                        Ziggurat.edges.withUnsafeBufferPointer { edges in
+                            Ziggurat.heights.withUnsafeBufferPointer { heights in
+                                let tables = ZigguratPointers(fast: fast.baseAddress!, edges: edges.baseAddress!,
+                                                              heights: heights.baseAddress!)
+                                for c in range {
+                                    let chunk = firstChunk + c
+                                    let chunkStart = chunk * NormalStream.chunkSize
+                                    let lower = max(position, chunkStart) - chunkStart
+                                    let upper = min(end, chunkStart + NormalStream.chunkSize) - chunkStart
+                                    Self.normalChunk(kernel, key: key,
+                                                     counter: Self.counter(start, plus: UInt64(chunk) * UInt64(NormalStream.countersPerChunk)),
+                                                     positions: lower..<upper,
+                                                     offset: chunkStart - position,
+                                                     tables: tables, rowWords: words.baseAddress!, rowIndices: rows.baseAddress!,
+                                                     listCapacity: listCapacity)
+                                }
                             }
                         }
                     }
@@ -465,22 +493,29 @@ extension Philox4x32 {
     private static func normalChunk<Kernel: NormalFillKernel>(
         _ kernel: Kernel, key: SIMD2<UInt32>, counter: SIMD4<UInt32>, positions: Range<Int>,
         offset origin: Int, tables: ZigguratPointers,
-        rowWords: UnsafeMutablePointer<SIMD8<UInt32>>, rowIndices: UnsafeMutablePointer<UInt16>
+        rowWords: UnsafeMutablePointer<SIMD8<UInt32>>, rowIndices: UnsafeMutablePointer<UInt16>, listCapacity: Int
     ) {
         var (low, high) = laneSeeds(counter: counter, key: key)
+        // Seeded before the rows (a whole chunk misses somewhere with probability 0.99), so that its
+        // ten dependent rounds overlap the row loop instead of following it: 3–4% of a fill.
+        let spareSeed = Philox4x32.block(counter: Self.counter(counter, plus: 8), key: key)
         let shifts = XoshiroShifts()
         let pairs = UnsafeRawPointer(tables.fast)
         let firstRow = positions.lowerBound / NormalStream.lanes
         let endRow = (positions.upperBound + NormalStream.lanes - 1) / NormalStream.lanes
+        let slots = listCapacity - 1
         var missedRows = 0
-        // One row: the two halves' words, candidates and misses; the row joins the list if it missed.
+        // One row: the two halves' words, candidates and misses; the row joins the list if it missed
+        // (past the list's capacity it overwrites earlier entries, and the misses are found again
+        // below).
         @inline(__always)
         func nextRow(_ row: Int) -> (SIMD4<Float>, SIMD4<UInt32>, SIMD4<Float>, SIMD4<UInt32>) {
             let a = low.next(shifts), b = high.next(shifts)
             let (za, missedA) = Ziggurat.fastPath(a, pairs)
             let (zb, missedB) = Ziggurat.fastPath(b, pairs)
-            rowWords[missedRows] = SIMD8(lowHalf: a, highHalf: b)
-            rowIndices[missedRows] = UInt16(truncatingIfNeeded: row)
+            let slot = missedRows & slots
+            rowWords[slot] = SIMD8(lowHalf: a, highHalf: b)
+            rowIndices[slot] = UInt16(truncatingIfNeeded: row)
             missedRows &+= any((missedA | missedB) .!= 0) ? 1 : 0
             return (za, missedA, zb, missedB)
         }
@@ -510,14 +545,26 @@ extension Philox4x32 {
         }
         if fullEnd < endRow { partialRow(fullEnd) }
         guard missedRows > 0 else { return }
-        var spare = Xoshiro128PlusPlus(block: Philox4x32.block(counter: Self.counter(counter, plus: 8), key: key))
-        for entry in 0..<missedRows {
-            let words = rowWords[entry]
-            let first = Int(rowIndices[entry]) * NormalStream.lanes
+        var spare = Xoshiro128PlusPlus(block: spareSeed)
+        @inline(__always)
+        func resolve(_ words: SIMD8<UInt32>, row: Int) {
+            let first = row * NormalStream.lanes
             for lane in 0..<NormalStream.lanes where Ziggurat.misses(words[lane], tables.fast) {
                 let z = Ziggurat.slowNormal(words[lane], spare: &spare, fast: tables.fast,
                                             edges: tables.edges, heights: tables.heights)
                 if positions.contains(first + lane) { kernel.store(z, at: origin + first + lane) }
+            }
+        }
+        if missedRows < listCapacity {
+            for entry in 0..<missedRows { resolve(rowWords[entry], row: Int(rowIndices[entry])) }
+        } else {
+            // The list may have lost entries (once it is full every row writes over one): at least
+            // 32 of 128 rows missed, probability 5·10⁻¹⁹ per chunk at the fast path's 0.43% miss rate
+            // (or a test's smaller list). The rows' words again, from the seeds.
+            (low, high) = laneSeeds(counter: counter, key: key)
+            for row in 0..<endRow {
+                let a = low.next(shifts), b = high.next(shifts)
+                resolve(SIMD8(lowHalf: a, highHalf: b), row: row)
             }
         }
     }
