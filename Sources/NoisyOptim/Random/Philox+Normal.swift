@@ -458,8 +458,8 @@ extension Philox4x32 {
         let key = key, start = counter
         Parallel.forEachChunk(count: chunks, minimumChunk: NormalStream.minimumChunksPerThread) { range in
             // The list of rows with a miss: each row's words, and its index. Two allocations of at
-            // most 1024 bytes, so both on the stack: one of a whole chunk's 4352 bytes was a heap
-            // allocation per call (~0.17 ns per normal of a 1024-normal block).
+            // most 1024 bytes at 16-byte alignment, so both on the stack: one of a whole chunk's
+            // 4352 bytes at 64 was a malloc and a free per call (a noisy step calls once per block).
             withUnsafeTemporaryAllocation(of: SIMD8<UInt32>.self, capacity: NormalStream.listCapacity) { words in
                 withUnsafeTemporaryAllocation(of: UInt16.self, capacity: NormalStream.listCapacity) { rows in
                     Ziggurat.fastPairs.withUnsafeBufferPointer { fast in
@@ -496,13 +496,15 @@ extension Philox4x32 {
         rowWords: UnsafeMutablePointer<SIMD8<UInt32>>, rowIndices: UnsafeMutablePointer<UInt16>, listCapacity: Int
     ) {
         var (low, high) = laneSeeds(counter: counter, key: key)
-        // Seeded before the rows (a whole chunk misses somewhere with probability 0.99), so that its
-        // ten dependent rounds overlap the row loop instead of following it: 3–4% of a fill.
-        let spareSeed = Philox4x32.block(counter: Self.counter(counter, plus: 8), key: key)
+        let endRow = (positions.upperBound + NormalStream.lanes - 1) / NormalStream.lanes
+        // The spare lane's seed, before the rows when some row will almost surely miss (64 rows: 89%;
+        // a whole chunk: 99%), so that its ten dependent rounds overlap the row loop instead of
+        // following it (3–4% of a fill); after them, and only if needed, for short stretches.
+        @inline(__always) func spareBlock() -> SIMD4<UInt32> { Philox4x32.block(counter: Self.counter(counter, plus: 8), key: key) }
+        let spareSeed = endRow >= NormalStream.rows / 2 ? spareBlock() : nil
         let shifts = XoshiroShifts()
         let pairs = UnsafeRawPointer(tables.fast)
         let firstRow = positions.lowerBound / NormalStream.lanes
-        let endRow = (positions.upperBound + NormalStream.lanes - 1) / NormalStream.lanes
         let slots = listCapacity - 1
         var missedRows = 0
         // One row: the two halves' words, candidates and misses; the row joins the list if it missed
@@ -545,7 +547,7 @@ extension Philox4x32 {
         }
         if fullEnd < endRow { partialRow(fullEnd) }
         guard missedRows > 0 else { return }
-        var spare = Xoshiro128PlusPlus(block: spareSeed)
+        var spare = Xoshiro128PlusPlus(block: spareSeed ?? spareBlock())
         @inline(__always)
         func resolve(_ words: SIMD8<UInt32>, row: Int) {
             let first = row * NormalStream.lanes
