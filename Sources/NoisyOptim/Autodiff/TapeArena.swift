@@ -39,8 +39,7 @@ struct TapeArena {
     }
 
     private static func allocateChunk(_ capacity: Int) -> UnsafeMutablePointer<Float> {
-        UnsafeMutableRawPointer.allocate(byteCount: capacity * MemoryLayout<Float>.stride, alignment: 64)
-            .bindMemory(to: Float.self, capacity: capacity)
+        Memory.allocateFloats(capacity)
     }
 
     /// Makes all memory available again; merges a chain of chunks into one that fits everything

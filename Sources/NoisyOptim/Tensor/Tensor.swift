@@ -127,7 +127,7 @@ public struct Tensor: Sendable {
 }
 
 /// The heap buffer behind a `Tensor`: 64-byte aligned so SIMD loads never straddle a cache line
-/// at the start of a row.
+/// at the start of a row, and on 2 MiB pages when it is large (`Memory.allocateFloats`).
 ///
 /// `knownFinite` caches one fact about the scalars, "none is NaN or ±∞", for the optimizer's
 /// finiteness check to skip its read of the gradient. It starts false (a new buffer's scalars are
@@ -145,8 +145,7 @@ final class TensorStorage: @unchecked Sendable {
 
     init(count: Int) {
         self.count = count
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
-        pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        pointer = Memory.allocateFloats(count)
     }
 
     deinit { pointer.deallocate() }
