@@ -22,7 +22,7 @@ enum Memory {
     /// Uninitialized memory for `count` floats (at least one), freed with `deallocate()`.
     static func allocateFloats(_ count: Int) -> UnsafeMutablePointer<Float> {
         let bytes = max(count, 1) * MemoryLayout<Float>.stride
-        #if os(Linux)
+        #if canImport(Glibc)
         if bytes >= hugePageThreshold {
             let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: hugePageBytes)
             // Advice only: where huge pages are off (or `never`) the range stays on 4 KiB pages.

@@ -37,7 +37,7 @@ private let kernelHasHugePages = FileManager.default.fileExists(atPath: "/sys/ke
         }
     }
 
-    /// On Linux a buffer of at least `hugePageThreshold` bytes starts on a 2 MiB boundary and its
+    /// On Linux (glibc) a buffer of at least `hugePageThreshold` bytes starts on a 2 MiB boundary and its
     /// mapping carries the kernel's huge-page advice (`hg` in smaps' VmFlags); elsewhere it is only
     /// cache-line aligned. The scalars are plain memory either way.
     @Test func largeBuffersAskForHugePages() throws {
@@ -47,7 +47,7 @@ private let kernelHasHugePages = FileManager.default.fileExists(atPath: "/sys/ke
         for i in stride(from: 0, to: count, by: 4099) { pointer[i] = Float(i) }
         pointer[count - 1] = -1
         #expect(pointer[4099 * 7] == Float(4099 * 7) && pointer[count - 1] == -1)
-        #if os(Linux)
+        #if canImport(Glibc)
         #expect(Int(bitPattern: pointer) % Memory.hugePageBytes == 0)
         if kernelHasHugePages {
             let flags = try #require(mappingFlags(containing: UInt(bitPattern: Int(bitPattern: pointer))))
@@ -63,7 +63,7 @@ private let kernelHasHugePages = FileManager.default.fileExists(atPath: "/sys/ke
         let tensor = Tensor(shape: [Memory.hugePageThreshold / 4], repeating: 2)
         let address = tensor.withUnsafeBufferPointer { UInt(bitPattern: Int(bitPattern: $0.baseAddress!)) }
         #expect(tensor.scalars.allSatisfy { $0 == 2 })
-        #if os(Linux)
+        #if canImport(Glibc)
         #expect(address % UInt(Memory.hugePageBytes) == 0)
         if kernelHasHugePages {
             let flags = try #require(mappingFlags(containing: address))
