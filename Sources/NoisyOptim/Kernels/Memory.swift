@@ -1,9 +1,11 @@
 // Memory: the buffers behind tensors and tapes. Large ones ask Linux for 2 MiB pages.
 //
-// A 10M-parameter step streams five to seven 40 MB arrays. On 4 KiB pages every array crosses a
-// page boundary each 1024 floats, and the hardware prefetchers stop at each one; on 2 MiB pages
-// they run through. Linux's transparent huge pages are most often set to `madvise`, so a
-// mapping gets them only when it asks.
+// A 10M-parameter step streams five to seven 40 MB arrays. On 4 KiB pages each array needs a new
+// TLB entry every 1024 floats (under a hypervisor a two-level page walk); on 2 MiB pages every
+// 512K floats. Linux's transparent huge pages are most often set to `madvise`, so a mapping gets
+// them only when it asks. Measured at 10M parameters, one thread (medians of 8 alternating runs of
+// a harness, ns per parameter): the checked momentum step 0.66 → 0.63, Adam 1.10 → 1.04, noisy
+// momentum 2.47 → 2.34.
 
 #if canImport(Glibc)
 import Glibc
