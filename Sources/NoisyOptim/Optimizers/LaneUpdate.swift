@@ -38,6 +38,15 @@ public protocol DirectionSource {
     func run<Update: LaneUpdate>(_ update: Update) -> Bool
 }
 
+/// θ − n in the lanes not `skipped` and θ itself (every bit, −0 and NaN included) in those that
+/// are: θ − (n with skipped lanes +0). With n = (−α)·x it is θ + α·x to the bit, since (−α)·x is
+/// −(α·x) exactly and θ − (−y) is θ + y; and θ − (+0) is θ. One mask instead of a select: two
+/// instructions fewer per four lanes in the generator's row loop.
+@inline(__always)
+func maskedSubtract(_ theta: SIMD4<Float>, _ n: SIMD4<Float>, skipping skipped: SIMDMask<SIMD4<Int32>>) -> SIMD4<Float> {
+    theta - n.replacing(with: 0, where: skipped)
+}
+
 /// θ ← θ + α·d: the update of a rule that leaves the direction alone (plain SGD).
 public struct DescentLanes: LaneUpdate {
     /// θ at the block's first position.
@@ -56,7 +65,7 @@ public struct DescentLanes: LaneUpdate {
     public func update(_ d: SIMD4<Float>, at offset: Int, skipping skipped: SIMDMask<SIMD4<Int32>>) {
         let raw = UnsafeMutableRawPointer(parameters + offset)
         let theta = raw.loadUnaligned(as: SIMD4<Float>.self)
-        raw.storeBytes(of: (theta + alpha * d).replacing(with: theta, where: skipped), as: SIMD4<Float>.self)
+        raw.storeBytes(of: maskedSubtract(theta, (-alpha) * d, skipping: skipped), as: SIMD4<Float>.self)
     }
 
     @inline(__always)

@@ -118,7 +118,7 @@ struct HeavyBallLanes: LaneUpdate {
         let oldV = v.loadUnaligned(as: SIMD4<Float>.self), oldTheta = theta.loadUnaligned(as: SIMD4<Float>.self)
         let next = momentum * oldV + gradientScale * d
         v.storeBytes(of: next.replacing(with: oldV, where: skipped), as: SIMD4<Float>.self)
-        theta.storeBytes(of: (oldTheta + alpha * next).replacing(with: oldTheta, where: skipped), as: SIMD4<Float>.self)
+        theta.storeBytes(of: maskedSubtract(oldTheta, (-alpha) * next, skipping: skipped), as: SIMD4<Float>.self)
     }
 
     @inline(__always)
@@ -142,7 +142,7 @@ struct NesterovLanes: LaneUpdate {
         let oldV = v.loadUnaligned(as: SIMD4<Float>.self), oldTheta = theta.loadUnaligned(as: SIMD4<Float>.self)
         let next = lanes.momentum * oldV + lanes.gradientScale * d
         v.storeBytes(of: next.replacing(with: oldV, where: skipped), as: SIMD4<Float>.self)
-        theta.storeBytes(of: (oldTheta + lanes.alpha * (d + lanes.momentum * next)).replacing(with: oldTheta, where: skipped),
+        theta.storeBytes(of: maskedSubtract(oldTheta, (-lanes.alpha) * (d + lanes.momentum * next), skipping: skipped),
                          as: SIMD4<Float>.self)
     }
 
