@@ -23,16 +23,16 @@ enum Memory {
 
     /// Uninitialized memory for `count` floats (at least one), freed with `deallocate()`.
     static func allocateFloats(_ count: Int) -> UnsafeMutablePointer<Float> {
-        let bytes = max(count, 1) * MemoryLayout<Float>.stride
+        let floats = max(count, 1), bytes = floats * MemoryLayout<Float>.stride
         #if canImport(Glibc)
         if bytes >= hugePageThreshold {
             let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: hugePageBytes)
             // Advice only: where huge pages are off (or `never`) the range stays on 4 KiB pages.
             _ = madvise(raw, bytes, Int32(MADV_HUGEPAGE))
-            return raw.bindMemory(to: Float.self, capacity: max(count, 1))
+            return raw.bindMemory(to: Float.self, capacity: floats)
         }
         #endif
         return UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: alignment)
-            .bindMemory(to: Float.self, capacity: max(count, 1))
+            .bindMemory(to: Float.self, capacity: floats)
     }
 }
