@@ -406,8 +406,8 @@ private func packB(_ op: GEMMOperands, depth: Range<Int>, columns: Range<Int>, i
 /// Packs a sliver whose `count` values of each step lie contiguously at `source + p·step`:
 /// `destination[p·width + i] = source[p·step + i]`, zero for `count ≤ i < width`. A full step moves
 /// as whole vectors: written as an element loop, LLVM unrolled it into one scalar load and store
-/// per float (it cannot rule out that the two buffers overlap). Packing was 12% of the AVX512
-/// build's `gemm` benchmark profile on an Intel Xeon with that loop, 7.6% with vectors.
+/// per float (presumably because it cannot rule out that the buffers overlap). Packing was 12% of
+/// the AVX512 build's `gemm` benchmark profile on an Intel Xeon with that loop, 7.6% with vectors.
 @inline(__always)
 private func copySliver(into destination: UnsafeMutablePointer<Float>, width: Int, from source: UnsafePointer<Float>,
                         step: Int, count: Int, depth: Int) {
@@ -443,7 +443,7 @@ private func copySliver(into destination: UnsafeMutablePointer<Float>, width: In
 /// `destination[p·width + i] = source[i·stride + p]`, zero for `count ≤ i < width`. Four rows by
 /// four steps at a time go through 4×4 register transposes, so reads and writes are both vectors
 /// instead of one scalar store per element; so do the whole groups of four rows of a ragged sliver
-/// (the last sliver of most products, which before took the scalar path for every element).
+/// (the last sliver of most products), leaving only its last count % 4 rows to scalar copies.
 @inline(__always)
 private func transposeSliver(into destination: UnsafeMutablePointer<Float>, width: Int, from source: UnsafePointer<Float>,
                              stride: Int, count: Int, depth: Int) {
