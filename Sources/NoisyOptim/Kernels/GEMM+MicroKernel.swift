@@ -43,6 +43,20 @@ enum MicroKernel {
     static let packedACopies = 4
 #endif
 
+    /// Whether the packed path reads the full slivers of a row-major A (op(A) = A) in place, row
+    /// stride `lda`, instead of transposing them into a packed block: true in the AVX512 build only.
+    /// Its kernel does a packed element's multiply-adds in half the fused AVX2 kernel's time, so the
+    /// transpose is twice the share there, and each A value is read once per 32 columns of C, not 16.
+    /// Six to ten alternating runs of each on an Intel Xeon (fraction of measured peak, one thread,
+    /// median): AVX512 MLP forward 128×784·784×256 0.66 → 0.79, 128² 0.75 → 0.83, 256² 0.84 → 0.91,
+    /// 512² 0.85 → 0.88; the FMA build ran no faster (512² 0.88 → 0.84, forward 0.81 → 0.80).
+    /// The values are the same either way: packing only copies.
+#if NOISYOPTIM_AVX512
+    static let readsRowMajorAInPlace = true
+#else
+    static let readsRowMajorAInPlace = false
+#endif
+
     /// `run` on a packed A sliver (`packedACopies` copies of each value, `rows` values per step)
     /// and a B sliver whose `columns` values of step p are contiguous at `b + p·bStep`.
     @inline(never)

@@ -183,6 +183,7 @@ private func multiplyRegion(_ op: GEMMOperands, rows: Range<Int>, columns: Range
     let mc = roundUp(min(blocking.mc, rows.count), to: mr)
     let nc = roundUp(min(blocking.nc, columns.count), to: nr)
     let kc = min(blocking.kc, op.k)
+    let readsAInPlace = MicroKernel.readsRowMajorAInPlace && !op.transposeA
     // One allocation per call and thread: packed A, packed B, and a scratch tile for edges.
     // The kernel loads unaligned, so the slivers need no particular alignment.
     let aFloats = mc * kc * MicroKernel.packedACopies
@@ -205,10 +206,23 @@ private func multiplyRegion(_ op: GEMMOperands, rows: Range<Int>, columns: Range
             var ic = rows.lowerBound
             while ic < rows.upperBound {
                 let mcBlock = min(mc, rows.upperBound - ic)
-                packA(op, rows: ic..<(ic + mcBlock), depth: pc..<(pc + kcBlock), into: packedA,
-                      copies: MicroKernel.packedACopies)
+                let inPlaceA: UnsafePointer<Float>?
+                if readsAInPlace {
+                    // Full slivers are read where they lie (`MicroKernel.readsRowMajorAInPlace`); only
+                    // the ragged last one is packed, zero-padded, at the offset it has in a full packing.
+                    let fullRows = mcBlock / mr * mr
+                    if fullRows < mcBlock {
+                        packA(op, rows: (ic + fullRows)..<(ic + mcBlock), depth: pc..<(pc + kcBlock),
+                              into: packedA + fullRows * kcBlock, copies: 1)
+                    }
+                    inPlaceA = op.a + ic * op.lda + pc
+                } else {
+                    packA(op, rows: ic..<(ic + mcBlock), depth: pc..<(pc + kcBlock), into: packedA,
+                          copies: MicroKernel.packedACopies)
+                    inPlaceA = nil
+                }
                 macroKernel(rows: mcBlock, columns: ncBlock, depth: kcBlock,
-                            packedA: packedA, packedB: packedB,
+                            packedA: packedA, inPlaceA: inPlaceA, lda: op.lda, packedB: packedB,
                             c: op.c + ic * op.ldc + jc, ldc: op.ldc,
                             alpha: op.alpha, beta: beta, scratch: scratch)
                 ic += mcBlock
@@ -228,7 +242,8 @@ private func roundUp(_ value: Int, to multiple: Int) -> Int {
 /// edge tiles go through a scratch tile and are merged with the same two roundings.
 @inline(__always)
 private func macroKernel(rows: Int, columns: Int, depth: Int,
-                         packedA: UnsafePointer<Float>, packedB: UnsafePointer<Float>,
+                         packedA: UnsafePointer<Float>, inPlaceA: UnsafePointer<Float>?, lda: Int,
+                         packedB: UnsafePointer<Float>,
                          c: UnsafeMutablePointer<Float>, ldc: Int,
                          alpha: Float, beta: Float, scratch: UnsafeMutablePointer<Float>) {
     let mr = MicroKernel.rows, nr = MicroKernel.columns
@@ -241,7 +256,17 @@ private func macroKernel(rows: Int, columns: Int, depth: Int,
             let height = min(mr, rows - ir)
             let a = packedA + ir * depth * MicroKernel.packedACopies
             let tile = c + ir * ldc + jr
-            if width == nr && height == mr {
+            if let source = inPlaceA, height == mr {
+                let a = source + ir * lda
+                if width == nr {
+                    MicroKernel.run(kc: depth, a: a, aRowStride: lda, aStep: 1, b: b, bStep: nr,
+                                    c: tile, ldc: ldc, alpha: alpha, beta: beta)
+                } else {
+                    MicroKernel.run(kc: depth, a: a, aRowStride: lda, aStep: 1, b: b, bStep: nr,
+                                    c: scratch, ldc: nr, alpha: 1, beta: 0)
+                    merge(scratch, into: tile, ldc: ldc, height: height, width: width, alpha: alpha, beta: beta)
+                }
+            } else if width == nr && height == mr {
                 MicroKernel.runPacked(kc: depth, a: a, b: b, bStep: nr, c: tile, ldc: ldc, alpha: alpha, beta: beta)
             } else {
                 MicroKernel.runPacked(kc: depth, a: a, b: b, bStep: nr, c: scratch, ldc: nr, alpha: 1, beta: 0)
