@@ -176,7 +176,8 @@ private func scale(_ c: UnsafeMutablePointer<Float>, rows: Int, columns: Int, ld
 /// Computes the block C[rows, columns] with the GotoBLAS loop nest, using one packing buffer.
 ///
 /// Loop order (outer to inner): nc-wide panels of B, kc-deep slices of k (pack B̃, kc×nc), mc-tall
-/// blocks of A (pack Ã, mc×kc), then the macro-kernel over register tiles. Only the kc loop
+/// blocks of A (pack Ã, mc×kc), then the macro-kernel over register tiles. When A is one block,
+/// B̃ is packed one sliver at a time inside the macro-kernel instead. Only the kc loop
 /// touches an element's summation order, and it runs the same for any region.
 private func multiplyRegion(_ op: GEMMOperands, rows: Range<Int>, columns: Range<Int>, blocking: GEMMBlocking) {
     let mr = MicroKernel.rows, nr = MicroKernel.columns
@@ -184,6 +185,12 @@ private func multiplyRegion(_ op: GEMMOperands, rows: Range<Int>, columns: Range
     let nc = roundUp(min(blocking.nc, columns.count), to: nr)
     let kc = min(blocking.kc, op.k)
     let readsAInPlace = MicroKernel.readsRowMajorAInPlace && !op.transposeA
+    // With a single block of A, each sliver of B̃ is used by one pass over A's slivers only, so it
+    // is packed just before that pass into the same kc×nr buffer, which stays in L1, instead of all
+    // of B̃ first (an MLP's 784-wide Bᵀ: 784 KiB through L2). Intel Xeon, AVX512 build, one thread,
+    // medians of 14 alternating runs: dX 128×256·256×784 0.78 → 0.81 of peak; the forward and the
+    // default build unchanged.
+    let packsBBySliver = rows.count <= mc
     // One allocation per call and thread: packed A, packed B, and a scratch tile for edges.
     // The kernel loads unaligned, so the slivers need no particular alignment.
     let aFloats = mc * kc * MicroKernel.packedACopies
@@ -200,7 +207,9 @@ private func multiplyRegion(_ op: GEMMOperands, rows: Range<Int>, columns: Range
         var pc = 0
         while pc < op.k {
             let kcBlock = min(kc, op.k - pc)
-            packB(op, depth: pc..<(pc + kcBlock), columns: jc..<(jc + ncBlock), into: packedB)
+            if !packsBBySliver {
+                packB(op, depth: pc..<(pc + kcBlock), columns: jc..<(jc + ncBlock), into: packedB)
+            }
             // Later slices of k add to what the first one stored.
             let beta: Float = pc == 0 ? op.beta : 1
             var ic = rows.lowerBound
@@ -223,6 +232,7 @@ private func multiplyRegion(_ op: GEMMOperands, rows: Range<Int>, columns: Range
                 }
                 macroKernel(rows: mcBlock, columns: ncBlock, depth: kcBlock,
                             packedA: packedA, inPlaceA: inPlaceA, lda: op.lda, packedB: packedB,
+                            packingB: packsBBySliver ? (op, pc..<(pc + kcBlock), jc) : nil,
                             c: op.c + ic * op.ldc + jc, ldc: op.ldc,
                             alpha: op.alpha, beta: beta, scratch: scratch)
                 ic += mcBlock
@@ -239,18 +249,26 @@ private func roundUp(_ value: Int, to multiple: Int) -> Int {
 }
 
 /// Runs the micro-kernel over every register tile of a packed block. Full tiles write C directly;
-/// edge tiles go through a scratch tile and are merged with the same two roundings.
+/// edge tiles go through a scratch tile and are merged with the same two roundings. With
+/// `packingB` = (operands, steps, first column of the panel) each sliver of B is packed into
+/// `packedB` just before its tiles run; without it `packedB` holds every sliver already.
 @inline(__always)
 private func macroKernel(rows: Int, columns: Int, depth: Int,
                          packedA: UnsafePointer<Float>, inPlaceA: UnsafePointer<Float>?, lda: Int,
-                         packedB: UnsafePointer<Float>,
+                         packedB: UnsafeMutablePointer<Float>, packingB: (GEMMOperands, Range<Int>, Int)?,
                          c: UnsafeMutablePointer<Float>, ldc: Int,
                          alpha: Float, beta: Float, scratch: UnsafeMutablePointer<Float>) {
     let mr = MicroKernel.rows, nr = MicroKernel.columns
     var jr = 0
     while jr < columns {
         let width = min(nr, columns - jr)
-        let b = packedB + jr * depth
+        let b: UnsafePointer<Float>
+        if let (op, steps, firstColumn) = packingB {
+            packB(op, depth: steps, columns: (firstColumn + jr)..<(firstColumn + jr + width), into: packedB)
+            b = UnsafePointer(packedB)
+        } else {
+            b = UnsafePointer(packedB + jr * depth)
+        }
         var ir = 0
         while ir < rows {
             let height = min(mr, rows - ir)
