@@ -194,12 +194,13 @@ private func multiplyRegion(_ op: GEMMOperands, rows: Range<Int>, columns: Range
     // One allocation per call and thread: packed A, packed B, and a scratch tile for edges.
     // The kernel loads unaligned, so the slivers need no particular alignment.
     let aFloats = mc * kc * MicroKernel.packedACopies
-    let floats = aFloats + kc * nc + mr * nr
+    let bFloats = packsBBySliver ? kc * nr : kc * nc
+    let floats = aFloats + bFloats + mr * nr
     let raw = UnsafeMutableRawPointer.allocate(byteCount: floats * MemoryLayout<Float>.stride, alignment: 64)
     defer { raw.deallocate() }
     let packedA = raw.bindMemory(to: Float.self, capacity: floats)
     let packedB = packedA + aFloats
-    let scratch = packedB + kc * nc
+    let scratch = packedB + bFloats
 
     var jc = columns.lowerBound
     while jc < columns.upperBound {
@@ -275,12 +276,12 @@ private func macroKernel(rows: Int, columns: Int, depth: Int,
             let a = packedA + ir * depth * MicroKernel.packedACopies
             let tile = c + ir * ldc + jr
             if let source = inPlaceA, height == mr {
-                let a = source + ir * lda
+                let rowsOfA = source + ir * lda
                 if width == nr {
-                    MicroKernel.run(kc: depth, a: a, aRowStride: lda, aStep: 1, b: b, bStep: nr,
+                    MicroKernel.run(kc: depth, a: rowsOfA, aRowStride: lda, aStep: 1, b: b, bStep: nr,
                                     c: tile, ldc: ldc, alpha: alpha, beta: beta)
                 } else {
-                    MicroKernel.run(kc: depth, a: a, aRowStride: lda, aStep: 1, b: b, bStep: nr,
+                    MicroKernel.run(kc: depth, a: rowsOfA, aRowStride: lda, aStep: 1, b: b, bStep: nr,
                                     c: scratch, ldc: nr, alpha: 1, beta: 0)
                     merge(scratch, into: tile, ldc: ldc, height: height, width: width, alpha: alpha, beta: beta)
                 }
