@@ -24,6 +24,7 @@ func measuredPeakFLOPS() -> Double {
 /// and the MLP shapes the tape multiplies.
 func benchGEMM(_ table: inout BenchTable) {
     print("gemm micro-kernel: \(gemmMicroKernelDescription)")
+    print("gemm blocking: \(gemmBlockingDescription)")
     let savedPeakThreads = Parallelism.maximumThreadCount
     Parallelism.maximumThreadCount = 1
     let peak = measuredPeakFLOPS()

@@ -42,6 +42,13 @@ package func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
 /// Which micro-kernel this build compiled (default mul + add, or fused), for benchmark tables.
 package var gemmMicroKernelDescription: String { MicroKernel.name }
 
+/// The standard blocking's packed block of A, for benchmark tables: rows, depth and what chose them.
+package var gemmBlockingDescription: String {
+    let blocking = GEMMBlocking.standard
+    let level2 = CacheSize.level2Bytes.map { "\($0 >> 10) KiB" } ?? "not reported"
+    return "mc = \(blocking.mc), kc = \(blocking.kc) (\((blocking.mc * blocking.kc * MicroKernel.packedACopies * 4) >> 10) KiB of packed A; L2 \(level2))"
+}
+
 /// Cache-blocking and threading parameters of `gemm`. Internal so tests can shrink them and make
 /// small products cross block boundaries and take the threaded path.
 struct GEMMBlocking {
@@ -64,20 +71,33 @@ struct GEMMBlocking {
     /// these short calls takes turns with the caller.
     var directMultiplyAdds: Int = 1 << 19
 
-    /// Tuned on a Zen 4 core (32 KiB L1d, 1 MiB L2) and sound for any core with ≥ 256 KiB L2.
+    /// Tuned on a Zen 4 core (32 KiB L1d, 1 MiB L2), but for the default build's row block, which
+    /// follows the L2 size (`rowsPerBlock(level2Bytes:)`).
+    ///
     /// A second thread pays once a product takes ~30 µs alone: `WorkerPool` hands work to a
     /// spinning worker in about a microsecond, so the cost is repacking, not waking (with
     /// Dispatch's ~45 µs wake-up the bar was 4·10⁶). About 10⁶ multiply-adds for the mul + add
     /// kernel, 3× more for the fused one: 2-thread scaling 1.8× at 128², 1.94–2.0× from 256².
     static let standard = GEMMBlocking(mc: rowsPerBlock, kc: 256, nc: 4080, multiplyAddsPerThread: multiplyAddsPerThread)
 
+    static let rowsPerBlock = rowsPerBlock(level2Bytes: CacheSize.level2Bytes)
+
+    /// Rows of A per packed block on a core with this much L2 (nil: not reported).
+    ///
+    /// The default build packs A four times over (`MicroKernel.packedACopies`), so its block is
+    /// 4 KiB per row. 96 rows (384 KiB) suit a 1 MiB L2 or more (Zen 4); in a 512 KiB L2 (Zen 3)
+    /// that block leaves too little room for B's slivers and C's tiles, and 24 rows (96 KiB) ran
+    /// 0.84 of peak at 512² against 0.78 (the README's Zen 3 section). These are the two measured
+    /// sizes; a core that does not report its L2 gets the first. The fused kernels pack A once:
+    /// 240 rows (240 KiB), and on the Zen 3 core 48 and 120 rows ran the same to within 0.02.
+    static func rowsPerBlock(level2Bytes: Int?) -> Int {
 #if NOISYOPTIM_FMA
-    private static let rowsPerBlock = 240
+        return 240
 #else
-    // The default build packs A four times over (`MicroKernel.packedACopies`): 96 rows keep the
-    // block at 384 KiB, inside L2 with room for B's slivers.
-    private static let rowsPerBlock = 96
+        guard let bytes = level2Bytes, bytes < 1 << 20 else { return 96 }
+        return 24
 #endif
+    }
 
 #if NOISYOPTIM_AVX512
     // Twice the fused AVX2 kernel's rate again: the same wake-up cost is worth a second thread

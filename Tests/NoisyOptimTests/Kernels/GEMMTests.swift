@@ -276,3 +276,59 @@ private let packedOnly = GEMMBlocking(mc: GEMMBlocking.standard.mc, kc: GEMMBloc
         #expect(c[0].map(\.bitPattern) == c[1].map(\.bitPattern))
     }
 }
+
+/// The standard row block depends on the machine's L2, so it must never change a result.
+@Suite struct GEMMRowBlockTests {
+    @Test func cacheSizesParseInBinaryUnits() {
+        #expect(parseCacheSize("512K") == 512 << 10)
+        #expect(parseCacheSize("1M") == 1 << 20)
+        #expect(parseCacheSize("2G") == 2 << 30)
+        #expect(parseCacheSize("32768") == 32768)
+        for malformed in ["", "K", "0K", "-1K", "12Q", "1.5M", "9223372036854775807K"] {
+            #expect(parseCacheSize(malformed) == nil, "\(malformed)")
+        }
+    }
+
+    @Test func rowBlockFollowsTheLevel2Size() {
+        let sizes: [Int?] = [256 << 10, 512 << 10, (1 << 20) - 1, 1 << 20, 2 << 20, nil]
+        let rows = sizes.map { GEMMBlocking.rowsPerBlock(level2Bytes: $0) }
+        if KernelSet.compiled == .baseline {
+            #expect(rows == [24, 24, 24, 96, 96, 96])
+        } else {
+            #expect(rows == [240, 240, 240, 240, 240, 240])
+        }
+        #expect(GEMMBlocking.standard.mc == GEMMBlocking.rowsPerBlock(level2Bytes: CacheSize.level2Bytes))
+    }
+
+#if os(Linux)
+    /// Where sysfs lists the L2, the query (glibc's sysconf first) agrees with it.
+    @Test func level2QueryAgreesWithSysfs() throws {
+        let listed = try #require(sysfsLevel2Bytes(), "no L2 in /sys/devices/system/cpu/cpu0/cache")
+        #expect(CacheSize.level2Bytes == listed)
+    }
+#endif
+
+    /// mc splits rows, never the k sum: blocks of 13, 24, 96 and 240 rows give the same bits, on
+    /// the packed path with k across two kc blocks, for all four transposes.
+    @Test func rowBlockDoesNotChangeBits() {
+        let blockings = [13, 24, 96, 240].map {
+            GEMMBlocking(mc: $0, kc: GEMMBlocking.standard.kc, nc: GEMMBlocking.standard.nc,
+                         multiplyAddsPerThread: 1 << 40, directMultiplyAdds: 0)
+        }
+        for (ta, tb) in transposes {
+            let t = Case(transposeA: ta, transposeB: tb, m: 250, n: 37, k: GEMMBlocking.standard.kc + 45)
+            let (a, b, c0) = inputs(t, seed: 61)
+            let results = blockings.map { blocking in
+                var c = c0
+                run(t, a: a, b: b, c: &c, blocking: blocking)
+                return c.map(\.bitPattern)
+            }
+            for (blocking, result) in zip(blockings.dropFirst(), results.dropFirst()) {
+                #expect(result == results[0], "\(t.testDescription), mc = \(blocking.mc) against 13")
+            }
+            var c = c0
+            run(t, a: a, b: b, c: &c, blocking: blockings[1])
+            check(t, reference(t, a: a, b: b, c0: c0), result: c, "mc = 24")
+        }
+    }
+}
