@@ -78,9 +78,8 @@ struct GEMMBlocking {
     /// spinning worker in about a microsecond, so the cost is repacking, not waking (with
     /// Dispatch's ~45 µs wake-up the bar was 4·10⁶). About 10⁶ multiply-adds for the mul + add
     /// kernel, 3× more for the fused one: 2-thread scaling 1.8× at 128², 1.94–2.0× from 256².
-    static let standard = GEMMBlocking(mc: rowsPerBlock, kc: 256, nc: 4080, multiplyAddsPerThread: multiplyAddsPerThread)
-
-    static let rowsPerBlock = rowsPerBlock(level2Bytes: CacheSize.level2Bytes)
+    static let standard = GEMMBlocking(mc: rowsPerBlock(level2Bytes: CacheSize.level2Bytes), kc: 256, nc: 4080,
+                                       multiplyAddsPerThread: multiplyAddsPerThread)
 
     /// Rows of A per packed block on a core with this much L2 (nil: not reported).
     ///
