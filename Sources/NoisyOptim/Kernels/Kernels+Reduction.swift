@@ -121,23 +121,53 @@ extension Kernels {
         return ((p0 + p1) + (p2 + p3)).sum()
     }
 
-    /// Whether no element is NaN or ±∞, in one read of `x`: on the calling thread below
-    /// `parallelThreshold` elements, else over fixed blocks split across threads (with a probe
-    /// per block on the stack, so nothing is allocated on the heap for any realistic count).
+    /// `blockFiniteProbe` over a long stretch read as four streams at once, one per quarter.
+    /// A single sequential read of memory is limited by the misses one stream keeps in flight:
+    /// on a Zen 3 core it reads 16–18 GB/s, four streams 27–32 (a C loop of this shape, 10M
+    /// floats), against the ~28 GB/s a momentum step's three read streams already reach. The
+    /// probe is 0 or NaN whatever order it is summed in, so the split changes no answer.
+    @inline(__always)
+    static func streamedFiniteProbe(_ x: UnsafePointer<Float>, count: Int) -> Float {
+        let quarter = count / 64 * 16
+        if quarter == 0 { return blockFiniteProbe(x, count: count) }
+        let x1 = x + quarter, x2 = x1 + quarter, x3 = x2 + quarter
+        var p0 = Vector(), p1 = Vector(), p2 = Vector(), p3 = Vector()
+        var i = 0
+        while i < quarter {
+            let a = loadVector(x + i), b = loadVector(x1 + i)
+            let c = loadVector(x2 + i), d = loadVector(x3 + i)
+            p0 += a - a
+            p1 += b - b
+            p2 += c - c
+            p3 += d - d
+            i += 16
+        }
+        return ((p0 + p1) + (p2 + p3)).sum() + blockFiniteProbe(x3 + quarter, count: count - 4 * quarter)
+    }
+
+    /// Whether no element is NaN or ±∞, in one read of `x` (see `streamedFiniteProbe`): on the
+    /// calling thread below `parallelThreshold` elements, else one contiguous stretch per thread,
+    /// with a probe per thread on the stack.
     static func allFinite(_ x: UnsafePointer<Float>, count: Int) -> Bool {
-        if count <= parallelThreshold { return blockFiniteProbe(x, count: count) == 0 }
+        if count <= parallelThreshold { return streamedFiniteProbe(x, count: count) == 0 }
         let blocks = (count + reductionBlock - 1) / reductionBlock
         return withUnsafeTemporaryAllocation(of: Float.self, capacity: blocks) { probes in
             let out = probes.baseAddress!
+            out.initialize(repeating: 0, count: blocks)
             Parallel.forEachChunk(count: blocks, minimumChunk: max(1, parallelThreshold / reductionBlock)) { range in
-                for block in range {
-                    let start = block * reductionBlock
-                    out[block] = blockFiniteProbe(x + start, count: min(reductionBlock, count - start))
-                }
+                let start = range.lowerBound * reductionBlock, end = min(count, range.upperBound * reductionBlock)
+                out[range.lowerBound] = streamedFiniteProbe(x + start, count: end - start)
             }
             var probe: Float = 0
             for block in 0..<blocks { probe += out[block] }
             return probe == 0
         }
+    }
+
+    /// The number of NaN and ±∞ elements, for the message of a refused step (the rare path).
+    static func nonFiniteCount(_ x: UnsafePointer<Float>, count: Int) -> Int {
+        var nonFinite = 0
+        for i in 0..<count where !x[i].isFinite { nonFinite += 1 }
+        return nonFinite
     }
 }

@@ -52,9 +52,7 @@ extension Kernels {
         }
         guard probes.contains(where: { $0 != 0 }) else { return (sums.reduce(0, +), 0) }
         // Rare path: something is not finite; count it for the error message.
-        var nonFinite = 0
-        for i in 0..<count where !x[i].isFinite { nonFinite += 1 }
-        return (sums.reduce(0, +), nonFinite)
+        return (sums.reduce(0, +), nonFiniteCount(x, count: count))
     }
 
     /// Σ xᵢ² over one stretch, and a probe Σ (xᵢ − xᵢ) that is exactly 0 when every xᵢ is finite

@@ -145,17 +145,18 @@ public struct ChainOptimizer<Rule: GradientTransform, Update: GradientTransform>
         // A known-finite gradient was checked where it was produced (see above): the read that
         // follows is needed only for the norm or a planning link, never for the check alone.
         let needsCheck = nonFiniteGradientPolicy != .propagate && !gradient.isKnownFinite
-        if transform.needsGradientNorm || wantsGradient || needsCheck {
+        if transform.needsGradientNorm || wantsGradient {
             let (squares, nonFinite) = gradient.withUnsafeBufferPointer {
                 Kernels.squaredNormAndNonFiniteCount($0.baseAddress!, count: n)
             }
-            if nonFinite > 0 && nonFiniteGradientPolicy != .propagate {
-                if nonFiniteGradientPolicy == .throwError {
-                    throw OptimizerError.nonFiniteGradient(step: state.step, count: nonFinite)
-                }
-                return StepReport(applied: false)
-            }
+            if nonFinite > 0 && nonFiniteGradientPolicy != .propagate { return try refuse(nonFinite: nonFinite) }
             norm = Float(squares.squareRoot())
+        } else if needsCheck {
+            // The check alone: a read-only pass, over several streams at once (Kernels.allFinite).
+            let nonFinite = gradient.withUnsafeBufferPointer { g in
+                Kernels.allFinite(g.baseAddress!, count: n) ? 0 : Kernels.nonFiniteCount(g.baseAddress!, count: n)
+            }
+            if nonFinite > 0 { return try refuse(nonFinite: nonFinite) }
         }
 
         // Before anything is written: a closure schedule can turn negative at any step.
@@ -176,6 +177,14 @@ public struct ChainOptimizer<Rule: GradientTransform, Update: GradientTransform>
         }
         state.step += 1
         return StepReport(applied: true)
+    }
+
+    /// A step not taken for a gradient with `nonFinite` NaN or ±∞ values, as the policy says.
+    private func refuse(nonFinite: Int) throws -> StepReport {
+        if nonFiniteGradientPolicy == .throwError {
+            throw OptimizerError.nonFiniteGradient(step: state.step, count: nonFinite)
+        }
+        return StepReport(applied: false)
     }
 
     /// The block loop: each thread takes a contiguous run of blocks and a private L1 scratch.

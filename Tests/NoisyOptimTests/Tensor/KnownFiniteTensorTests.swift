@@ -97,4 +97,39 @@ import Testing
             }
         }
     }
+
+    /// The four-stream probe against the scalar loop at sizes around its quarters (64 scalars make
+    /// one 16-lane row per stream), with one bad value at every position: in each stream, at the
+    /// stream boundaries and in the tail the streams leave.
+    @Test(arguments: [0, 1, 7, 8, 9, 63, 64, 65, 127, 128, 129, 200, 1023])
+    func streamedProbeFindsABadValueAtEveryPosition(count: Int) {
+        var x = [Float](repeating: -0.25, count: count)
+        x.withUnsafeBufferPointer { #expect(Kernels.streamedFiniteProbe($0.baseAddress!, count: count) == 0) }
+        for position in 0..<count {
+            x[position] = position % 2 == 0 ? .nan : -.infinity
+            x.withUnsafeBufferPointer { #expect(Kernels.streamedFiniteProbe($0.baseAddress!, count: count).isNaN, "bad at \(position) of \(count)") }
+            x[position] = -.greatestFiniteMagnitude
+            x.withUnsafeBufferPointer { #expect(Kernels.streamedFiniteProbe($0.baseAddress!, count: count) == 0) }
+            x[position] = -0.25
+        }
+    }
+
+    /// Split over threads, each thread's stretch in four streams: a bad value at the start, at
+    /// each quarter and at the end of either half is found at one thread and at two.
+    @Test func allFiniteFindsABadValueInEveryStretchAtOneAndTwoThreads() {
+        let count = 3 * (1 << 17) + 5, saved = Parallelism.maximumThreadCount
+        defer { Parallelism.maximumThreadCount = saved }
+        var x = [Float](repeating: 1, count: count)
+        let half = count / 2
+        let positions = [0, half - 1, half, count - 1] + (1...3).flatMap { [half * $0 / 4, half + half * $0 / 4] }
+        for threads in [1, 2] {
+            Parallelism.maximumThreadCount = threads
+            x.withUnsafeBufferPointer { #expect(Kernels.allFinite($0.baseAddress!, count: count)) }
+            for position in positions {
+                x[position] = .infinity
+                x.withUnsafeBufferPointer { #expect(!Kernels.allFinite($0.baseAddress!, count: count), "∞ at \(position), \(threads) threads") }
+                x[position] = 1
+            }
+        }
+    }
 }
