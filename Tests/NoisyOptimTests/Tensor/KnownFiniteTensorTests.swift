@@ -114,18 +114,27 @@ import Testing
         }
     }
 
-    /// Split over threads, each thread's stretch in four streams: a bad value at the start, at
-    /// each quarter and at the end of either half is found at one thread and at two.
+    /// Split over threads, each thread's stretch in four streams: a bad value at the first and
+    /// last scalar of every stretch, on both sides of each quarter boundary, and in the tail the
+    /// quarters leave, is found at one thread and at two. The stretches are worked out as
+    /// `allFinite` splits them (whole reduction blocks, `Parallel.forEachChunk`'s halves), so the
+    /// positions are the real boundaries of both splits.
     @Test func allFiniteFindsABadValueInEveryStretchAtOneAndTwoThreads() {
         let count = 3 * (1 << 17) + 5, saved = Parallelism.maximumThreadCount
         defer { Parallelism.maximumThreadCount = saved }
         var x = [Float](repeating: 1, count: count)
-        let half = count / 2
-        let positions = [0, half - 1, half, count - 1] + (1...3).flatMap { [half * $0 / 4, half + half * $0 / 4] }
+        let blocks = (count + reductionBlock - 1) / reductionBlock
+        let split = blocks / 2 * reductionBlock
+        var positions = Set<Int>()
+        for stretch in [0..<count, 0..<split, split..<count] {
+            let quarter = stretch.count / 64 * 16
+            positions.formUnion([stretch.lowerBound, stretch.upperBound - 1])
+            for k in 1...4 { positions.formUnion([stretch.lowerBound + k * quarter - 1, stretch.lowerBound + k * quarter]) }
+        }
         for threads in [1, 2] {
             Parallelism.maximumThreadCount = threads
             x.withUnsafeBufferPointer { #expect(Kernels.allFinite($0.baseAddress!, count: count)) }
-            for position in positions {
+            for position in positions.sorted() where position < count {
                 x[position] = .infinity
                 x.withUnsafeBufferPointer { #expect(!Kernels.allFinite($0.baseAddress!, count: count), "∞ at \(position), \(threads) threads") }
                 x[position] = 1
