@@ -39,9 +39,9 @@
 /// segment by segment as it was produced, while each segment was still in cache, and carries that
 /// fact with it; the step then reads it only once, in the update itself. Any other tensor (yours,
 /// or the tape's after you wrote to it: a write forgets the fact) is read once more before the
-/// update, as four streams at once, which costs about a fifth of a memory-bound momentum step. When the chain clips by
-/// global norm, or a link reads the whole gradient while planning, that pass runs anyway and
-/// checks finiteness on the way.
+/// update, as four streams at once, which costs about a fifth of a memory-bound momentum step.
+/// When the chain clips by global norm, or a link reads the whole gradient while planning, that
+/// pass runs anyway and checks finiteness on the way.
 public struct ChainOptimizer<Rule: GradientTransform, Update: GradientTransform>: Optimizer {
     /// The whole chain: clipping → gradient noise → the rule → the learning rate → the update
     /// transform → parameter noise.
