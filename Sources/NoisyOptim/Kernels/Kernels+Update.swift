@@ -257,6 +257,15 @@ extension Kernels {
                 storeLanes(d, v + i, lanes)
                 storeLanes(loadLanes(theta + i, lanes) + a * (d + m * d), theta + i, lanes)
             }
+        case (false, false) where sign == 1 && gradientScale == 1:
+            // The common case (no `maximize`, no dampening) without its two multiplies by 1, which
+            // are exact: the same bits with two of six vector operations fewer, which shows when
+            // the arrays sit in cache and arithmetic rather than memory sets the pace.
+            forEachLaneGroup(count: count) { i, lanes in
+                let velocity = m * loadLanes(v + i, lanes) + loadLanes(g + i, lanes)
+                storeLanes(velocity, v + i, lanes)
+                storeLanes(loadLanes(theta + i, lanes) + a * velocity, theta + i, lanes)
+            }
         case (false, false):
             forEachLaneGroup(count: count) { i, lanes in
                 let velocity = m * loadLanes(v + i, lanes) + s * (loadLanes(g + i, lanes) * sg)
