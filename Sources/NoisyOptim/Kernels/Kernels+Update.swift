@@ -259,8 +259,8 @@ extension Kernels {
             }
         case (false, false) where sign == 1 && gradientScale == 1:
             // The common case (no `maximize`, no dampening) without its two multiplies by 1, which
-            // are exact: the same bits with two of six vector operations fewer, which shows when
-            // the arrays sit in cache and arithmetic rather than memory sets the pace.
+            // are exact: the same bits with two of six vector operations fewer. Only with the
+            // arrays in cache can that show; at memory speed the traffic sets the pace.
             forEachLaneGroup(count: count) { i, lanes in
                 let velocity = m * loadLanes(v + i, lanes) + loadLanes(g + i, lanes)
                 storeLanes(velocity, v + i, lanes)
