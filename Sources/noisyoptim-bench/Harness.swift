@@ -56,6 +56,25 @@ func secondsPerCall(repeats: Int = 5, minimumSeconds: Double = 0.05, _ body: () 
     return samples[samples.count / 2]
 }
 
+/// The median and range of `rounds` ratios reference/measured, each pair timed back to back so a
+/// shared machine's state moves both sides together.
+func alternatingRatios(rounds: Int = 5, _ reference: () -> Double, _ measured: () -> Double)
+    -> (median: Double, low: Double, high: Double, best: Double, rounds: Int) {
+    var ratios: [Double] = [], best = Double.infinity
+    for _ in 0..<rounds {
+        let r = reference(), m = measured()
+        best = min(best, m)
+        ratios.append(r / m)
+    }
+    ratios.sort()
+    return (ratios[ratios.count / 2], ratios[0], ratios[ratios.count - 1], best, rounds)
+}
+
+/// A row's label for `alternatingRatios`: what it is against, and the range over the rounds.
+func spread(_ ratios: (median: Double, low: Double, high: Double, best: Double, rounds: Int), _ versus: String) -> String {
+    String(format: "%@ (%d rounds: %.2f–%.2f)", versus, ratios.rounds, ratios.low, ratios.high)
+}
+
 func seconds(_ duration: Duration) -> Double {
     let (s, attoseconds) = duration.components
     return Double(s) + Double(attoseconds) * 1e-18

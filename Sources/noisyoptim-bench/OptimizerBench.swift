@@ -92,24 +92,6 @@ func tapeGradient(count n: Int) -> Tensor {
     return gradient
 }
 
-/// The median and range of `rounds` ratios reference/measured, each pair timed back to back so a
-/// shared machine's state moves both sides together.
-private func alternatingRatios(rounds: Int = 5, _ reference: () -> Double, _ measured: () -> Double)
-    -> (median: Double, low: Double, high: Double, best: Double, rounds: Int) {
-    var ratios: [Double] = [], best = Double.infinity
-    for _ in 0..<rounds {
-        let r = reference(), m = measured()
-        best = min(best, m)
-        ratios.append(r / m)
-    }
-    ratios.sort()
-    return (ratios[ratios.count / 2], ratios[0], ratios[ratios.count - 1], best, rounds)
-}
-
-private func spread(_ ratios: (median: Double, low: Double, high: Double, best: Double, rounds: Int), _ versus: String) -> String {
-    String(format: "%@ (%d rounds: %.2f–%.2f)", versus, ratios.rounds, ratios.low, ratios.high)
-}
-
 func benchOptimizers(_ table: inout BenchTable) {
     let savedThreads = Parallelism.maximumThreadCount
     defer { Parallelism.maximumThreadCount = savedThreads }

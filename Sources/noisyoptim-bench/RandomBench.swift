@@ -61,12 +61,14 @@ func benchRandom(_ table: inout BenchTable) {
               ratio: normalRate * writeSeconds / millions, versus: "plain write")
     // The uniform fill is the Philox blocks plus one conversion per word. The normal stream used to
     // take one Philox word per normal too (Box–Muller, 0.51 of this rate); Philox now only seeds its
-    // xoshiro128++ lanes, so it can run faster than the uniform fill.
+    // xoshiro128++ lanes, so it can run faster than the uniform fill. The two alternate, round by
+    // round: timed one after the other, a shared core's rate can halve between them.
     Parallelism.maximumThreadCount = 1
-    let normalOne = millions / cpuSecondsPerCall { generator.fillNormal(buffer); blackHole(buffer[count - 1]) }
-    let uniformOne = millions / cpuSecondsPerCall { generator.fillUniform(buffer); blackHole(buffer[count - 1]) }
-    table.add(group, "fillNormal 10M vs fillUniform, 1 thread", value: normalOne, unit: "M/s",
-              ratio: normalOne / uniformOne, versus: "of fillUniform (Philox + one conversion)")
+    let versusUniform = alternatingRatios(
+        { cpuSecondsPerCall(repeats: 1) { generator.fillUniform(buffer); blackHole(buffer[count - 1]) } },
+        { cpuSecondsPerCall(repeats: 1) { generator.fillNormal(buffer); blackHole(buffer[count - 1]) } })
+    table.add(group, "fillNormal 10M vs fillUniform, 1 thread", value: millions / versusUniform.best, unit: "M/s",
+              ratio: versusUniform.median, versus: spread(versusUniform, "of fillUniform (Philox + one conversion)"))
     let uniformRate = measure("fillUniform 10M") { generator.fillUniform(buffer) }
     table.add(group, "fillUniform 10M, all threads vs memcpy", value: uniformRate, unit: "M/s",
               ratio: uniformRate * writeSeconds / millions, versus: "plain write")
