@@ -36,7 +36,7 @@ func benchGEMM(_ table: inout BenchTable) {
     Parallelism.maximumThreadCount = 1
     let firstPeak = measuredPeakFLOPS()
     Parallelism.maximumThreadCount = savedPeakThreads
-    table.add("gemm", "peak: register-only kernel mix, 1 core", value: firstPeak / 1e9, unit: "GFLOPS")
+    table.add("gemm", "peak, timed first: register-only kernel mix", value: firstPeak / 1e9, unit: "GFLOPS")
     let shapes: [GEMMShape] = [
         GEMMShape(label: "64² square", m: 64, n: 64, k: 64),
         GEMMShape(label: "128² square", m: 128, n: 128, k: 128),
